@@ -6,15 +6,19 @@ from skvaecf.base import BaseRecommender
 from skvaecf.metrics import (evaluate_recommender, make_recommender_scorer, ndcg_at_k,
                              recall_at_k)
 from skvaecf.model_selection import fold_in_split, strong_generalization_split
+from skvaecf.models import AnchoredVAERecommender
 from skvaecf.models import MultVAERecommender
+from skvaecf.models import PopularityRecommender
 
 __version__ = "0.1.0"
 
 logging.getLogger(__name__).addHandler(logging.NullHandler())
 
 __all__ = [
+    "AnchoredVAERecommender",
     "BaseRecommender",
     "MultVAERecommender",
+    "PopularityRecommender",
     "evaluate_recommender",
     "fold_in_split",
     "make_recommender_scorer",

@@ -4,7 +4,7 @@ Each model added to the package gets one entry here; the API suite (``test_api.p
 sklearn's estimator checks (``test_estimator_checks.py``) then run on it automatically.
 """
 
-from skvaecf import MultVAERecommender
+from skvaecf import MultVAERecommender, PopularityRecommender
 
 #: Reasons for the sklearn estimator checks that cannot apply to a recommender.
 NOT_APPLICABLE_CHECKS = {
@@ -26,4 +26,5 @@ def fast_estimators():
     return [
         MultVAERecommender(hidden_dims=(16,), latent_dim=8, epochs=3, anneal_steps=0,
                            batch_size=64, device="cpu", random_state=0),
+        PopularityRecommender(),
     ]

@@ -5,17 +5,30 @@ original ``user_ids`` and ``item_ids`` of its rows and columns.
 """
 
 from ._base import InteractionData
+from ._cache import get_data_home
 from .dataframe import from_dataframe, load_csv
+from .fetch import MOVIELENS_VARIANTS, fetch_movielens, fetch_msd
 from .lastfm import load_lastfm
 from .movielens import load_movielens
 from .msd import load_msd
 from .netflix import load_netflix
+from .preprocessing import binarize, filter_min_counts
+from .presets import PRESETS, Preset, apply_preset
 from .synthetic import make_interactions
 from .user_item_lists import load_user_item_lists
 
 __all__ = [
     "InteractionData",
+    "MOVIELENS_VARIANTS",
+    "PRESETS",
+    "Preset",
+    "apply_preset",
+    "binarize",
+    "fetch_movielens",
+    "fetch_msd",
+    "filter_min_counts",
     "from_dataframe",
+    "get_data_home",
     "load_csv",
     "load_lastfm",
     "load_movielens",

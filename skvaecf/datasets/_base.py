@@ -92,6 +92,24 @@ class InteractionData:
             if not same_structure:
                 raise ValueError("timestamps must have exactly the sparsity structure of X")
 
+    @classmethod
+    def from_matrix(cls, X, name: str = "") -> InteractionData:
+        """Wrap a user x item matrix, using the row and column indices as ids.
+
+        ``X`` may be any scipy sparse matrix or dense array; it is converted to CSR
+        float32.
+
+        Examples
+        --------
+        >>> import numpy as np
+        >>> from skvaecf.datasets import InteractionData
+        >>> InteractionData.from_matrix(np.eye(3)).n_interactions
+        3
+        """
+        X = sp.csr_matrix(X, dtype=np.float32)
+        X.sort_indices()
+        return cls(X, np.arange(X.shape[0]), np.arange(X.shape[1]), None, name)
+
     @property
     def n_users(self) -> int:
         """Number of rows of ``X``."""

@@ -58,7 +58,8 @@ def load_netflix(path: str | os.PathLike, *, duplicates: str = "last") -> Intera
     ratings takes a few minutes and about 3 GB of memory. The movie header lines are
     recognised by reading ``:`` as the decimal mark, so ``"17:"`` parses as the number
     17 with no rating; a corrupt rating line without a comma would look the same, which
-    is why movie ids must increase along each file (true of the official files).
+    is why movie ids must increase along each file and be followed by ratings (true of
+    the official files).
     ``probe.txt`` and ``qualifying.txt`` have no ratings and are rejected.
 
     The full training set has 480,189 customers, 17,770 movies and 100,480,507
@@ -116,15 +117,16 @@ def _read_file(path: Path):
     if not _MOVIE_LINE.match(first_line(path)):
         raise ValueError(f"{path}: expected {_LAYOUT}; the first line is not 'MovieID:'")
 
-    movie = None
+    movie, ends_with_movie_line = None, False
     for chunk in read_chunks(
         path, layout=_LAYOUT, header=None, names=["customer", "rating", "date"], decimal=":",
         dtype={"customer": "float64", "rating": "float32", "date": "str"},
         required=["customer"],
     ):
         is_movie_line = chunk["rating"].isna().to_numpy()
-        movie_ids = chunk["customer"].to_numpy()[is_movie_line]
-        _check_movie_ids(path, movie_ids, previous=movie)
+        _check_movie_lines(path, chunk["customer"].to_numpy(), is_movie_line,
+                           previous_movie=movie, after_movie_line=ends_with_movie_line)
+        ends_with_movie_line = bool(is_movie_line[-1])
 
         movies = chunk["customer"].where(is_movie_line).ffill()
         movies = (movies if movie is None else movies.fillna(movie)).to_numpy()
@@ -134,7 +136,10 @@ def _read_file(path: Path):
         if ratings["date"].isna().any():
             raise ValueError(f"{path}: expected {_LAYOUT}; a rating line has no date")
 
-        dates = pd.to_datetime(ratings["date"], format="%Y-%m-%d").to_numpy()
+        try:
+            dates = pd.to_datetime(ratings["date"], format="%Y-%m-%d").to_numpy()
+        except ValueError as error:
+            raise ValueError(f"{path}: expected {_LAYOUT}; bad date: {error}") from error
         yield (
             ratings["customer"].to_numpy(np.int64),
             movies[~is_movie_line].astype(np.int64),
@@ -143,11 +148,18 @@ def _read_file(path: Path):
         )
 
 
-def _check_movie_ids(path: Path, movie_ids: np.ndarray, previous: float | None) -> None:
-    """Movie header ids must be whole numbers increasing along the file."""
-    sequence = movie_ids if previous is None else np.insert(movie_ids, 0, previous)
-    if np.any(movie_ids % 1 != 0) or np.any(np.diff(sequence) <= 0):
+def _check_movie_lines(path, first_column, is_movie_line, previous_movie, after_movie_line):
+    """Movie lines must hold whole, increasing ids, each followed by at least one rating."""
+    movie_ids = first_column[is_movie_line]
+    sequence = movie_ids if previous_movie is None else np.insert(movie_ids, 0, previous_movie)
+    follows_movie_line = np.insert(is_movie_line[:-1], 0, after_movie_line)
+
+    if (
+        np.any(movie_ids % 1 != 0)
+        or np.any(np.diff(sequence) <= 0)
+        or np.any(is_movie_line & follows_movie_line)
+    ):
         raise ValueError(
             f"{path}: expected {_LAYOUT}; found a line that is neither a rating nor a "
-            "movie id larger than the previous one (is this probe.txt or qualifying.txt?)"
+            "new, larger movie id followed by ratings (is this probe.txt or qualifying.txt?)"
         )

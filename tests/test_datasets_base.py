@@ -1,0 +1,70 @@
+"""Tests of the InteractionData container."""
+
+import numpy as np
+import pytest
+import scipy.sparse as sp
+
+from skvaecf.datasets import InteractionData, from_dataframe
+
+
+@pytest.fixture
+def data():
+    X = sp.csr_matrix(np.array([[5, 0, 3], [0, 4, 0]], dtype=np.float32))
+    times = sp.csr_matrix((np.array([10, 30, 20]), X.indices, X.indptr), shape=X.shape)
+    return InteractionData(X, np.array([7, 9]), np.array(["a", "b", "c"]), times, "toy")
+
+
+def test_sizes_and_repr(data):
+    assert (data.n_users, data.n_items, data.n_interactions) == (2, 3, 3)
+    assert "n_users=2" in repr(data) and "timestamps=yes" in repr(data)
+
+
+def test_index_maps_go_both_ways(data):
+    np.testing.assert_array_equal(data.item_ids_of([2, 0]), ["c", "a"])
+    np.testing.assert_array_equal(data.user_ids_of([1]), [9])
+    np.testing.assert_array_equal(data.item_index(["c", "a"]), [2, 0])
+    np.testing.assert_array_equal(data.user_index([9]), [1])
+
+
+def test_unknown_ids_raise_key_error(data):
+    with pytest.raises(KeyError, match="unknown item ids"):
+        data.item_index(["zzz"])
+    with pytest.raises(KeyError, match="unknown user ids"):
+        data.user_index([8])
+
+
+def test_subset_keeps_ids_and_timestamps_aligned(data):
+    part = data.subset(rows=[True, False], columns=[0, 2])
+
+    np.testing.assert_array_equal(part.X.toarray(), [[5, 3]])
+    np.testing.assert_array_equal(part.timestamps.toarray(), [[10, 30]])
+    np.testing.assert_array_equal(part.item_ids, ["a", "c"])
+    np.testing.assert_array_equal(part.user_ids, [7])
+
+
+def test_to_dataframe_round_trip(data):
+    back = from_dataframe(data.to_dataframe(), value_col="value", timestamp_col="timestamp")
+
+    assert (back.X != data.X).nnz == 0
+    assert (back.timestamps != data.timestamps).nnz == 0
+    np.testing.assert_array_equal(back.item_ids, data.item_ids)
+
+
+def test_from_matrix_uses_indices_as_ids():
+    wrapped = InteractionData.from_matrix(sp.coo_matrix(np.eye(3, dtype=np.int64)))
+
+    assert sp.isspmatrix_csr(wrapped.X) and wrapped.X.dtype == np.float32
+    np.testing.assert_array_equal(wrapped.item_ids, np.arange(3))
+
+
+def test_validation_errors():
+    X = sp.csr_matrix(np.ones((2, 2), dtype=np.float32))
+
+    with pytest.raises(TypeError, match="CSR"):
+        InteractionData(X.tocoo(), np.arange(2), np.arange(2))
+    with pytest.raises(ValueError, match="user_ids has 3 entries but X has 2 rows"):
+        InteractionData(X, np.arange(3), np.arange(2))
+    with pytest.raises(ValueError, match="item_ids has 1 entries"):
+        InteractionData(X, np.arange(2), np.arange(1))
+    with pytest.raises(ValueError, match="sparsity structure"):
+        InteractionData(X, np.arange(2), np.arange(2), sp.csr_matrix(np.eye(2)))

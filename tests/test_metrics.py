@@ -1,0 +1,89 @@
+"""Ranking metrics: definitions of METHOD.md, agreement with sklearn, batch independence."""
+
+import numpy as np
+import pytest
+import scipy.sparse as sp
+from sklearn.metrics import ndcg_score
+
+from skvaecf import metrics
+from skvaecf.metrics import make_recommender_scorer, ndcg_at_k, ranking_metrics, recall_at_k
+
+
+def _random_case(n_users=50, n_items=30, seed=0):
+    rng = np.random.default_rng(seed)
+    y_true = (rng.random((n_users, n_items)) < 0.2).astype(np.float32)
+    y_true[0] = 0.0  # a user with nothing held out
+    y_score = rng.permutation(n_users * n_items).reshape(n_users, n_items).astype(float)
+    return y_true, y_score
+
+
+@pytest.mark.parametrize("k", [1, 5, 10, 30])
+def test_ndcg_agrees_with_sklearn_on_binary_data_without_ties(k):
+    y_true, y_score = _random_case()
+    evaluated = y_true.sum(axis=1) > 0
+    expected = ndcg_score(y_true[evaluated], y_score[evaluated], k=k)
+    assert ndcg_at_k(y_true, y_score, k=k) == pytest.approx(expected, rel=1e-10)
+
+
+def test_recall_uses_the_min_k_held_out_denominator():
+    y_true = np.array([[1, 1, 1, 1, 0, 0]])
+    y_score = np.array([[6, 5, 1, 0, 4, 3]])
+    assert recall_at_k(y_true, y_score, k=2) == 1.0
+    assert recall_at_k(y_true, y_score, k=4) == 0.5
+
+
+def test_ndcg_formula_on_a_hand_computed_case():
+    y_true = np.array([[0, 1, 0, 1]])
+    y_score = np.array([[4, 3, 2, 1]])
+    dcg = 1 / np.log2(3) + 1 / np.log2(5)
+    idcg = 1 + 1 / np.log2(3)
+    assert ndcg_at_k(y_true, y_score, k=4) == pytest.approx(dcg / idcg)
+
+
+def test_users_without_held_out_items_are_left_out_and_nan_per_user():
+    y_true, y_score = _random_case()
+    per_user = ndcg_at_k(y_true, y_score, k=10, per_user=True)
+    assert np.isnan(per_user[0]) and not np.isnan(per_user[1:]).any()
+    assert ndcg_at_k(y_true, y_score, k=10) == pytest.approx(per_user[1:].mean())
+
+
+def test_results_do_not_depend_on_the_batch_size(monkeypatch):
+    y_true, y_score = _random_case(n_users=300)
+    reference = {name: fn(y_true, y_score, k=10) for name, fn in
+                 [("ndcg", ndcg_at_k), ("recall", recall_at_k)]}
+    monkeypatch.setattr(metrics, "_HIT_BATCH_USERS", 7)
+    assert ndcg_at_k(y_true, y_score, k=10) == reference["ndcg"]
+    assert recall_at_k(y_true, y_score, k=10) == reference["recall"]
+
+
+def test_ranking_metrics_treat_minus_one_slots_as_misses():
+    held_out = sp.csr_matrix(np.array([[1, 0, 0]]))
+    assert ranking_metrics(np.array([[-1, 0]]), held_out, ["recall@2"])["recall@2"] == 1.0
+    assert ranking_metrics(np.array([[-1, -1]]), held_out, ["ndcg@2"])["ndcg@2"] == 0.0
+
+
+def test_metrics_accept_k_larger_than_the_ranking():
+    held_out = sp.csr_matrix(np.array([[1, 0, 1]]))
+    values = ranking_metrics(np.array([[0, 1, 2]]), held_out, ["ndcg@100", "recall@100"])
+    assert values["recall@100"] == 1.0 and 0 < values["ndcg@100"] < 1
+
+
+@pytest.mark.parametrize("name", ["ndcg", "precision@10", "ndcg@0", "recall@-3"])
+def test_unknown_metric_names_are_rejected(name):
+    with pytest.raises(ValueError, match="Unknown metric"):
+        make_recommender_scorer(name)
+
+
+def test_shape_mismatch_is_rejected():
+    with pytest.raises(ValueError, match="shape"):
+        ndcg_at_k(np.ones((3, 4)), np.ones((3, 5)), k=2)
+
+
+def test_k_outside_the_catalogue_is_rejected():
+    with pytest.raises(ValueError, match="k=5"):
+        recall_at_k(np.ones((2, 4)), np.ones((2, 4)), k=5)
+
+
+def test_no_held_out_item_at_all_is_an_error():
+    with pytest.raises(ValueError, match="No user has a held-out"):
+        ndcg_at_k(np.zeros((2, 4)), np.ones((2, 4)), k=2)
