@@ -23,6 +23,7 @@ import re
 
 import numpy as np
 import scipy.sparse as sp
+from sklearn.pipeline import Pipeline
 
 from skvaecf._validation import check_held_out, check_interactions, check_k
 
@@ -287,6 +288,10 @@ class RecommenderScorer:
                 random_state=self.random_state)
         else:
             held_out = check_held_out(fold_in, y)
+
+        # A Pipeline has no recommend: transform the fold-in, then rank with the last step.
+        if isinstance(estimator, Pipeline):
+            fold_in, estimator = estimator[:-1].transform(fold_in), estimator[-1]
         return evaluate_recommender(estimator, fold_in, held_out, [self.metric])[self.metric]
 
     def __repr__(self) -> str:

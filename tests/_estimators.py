@@ -4,7 +4,8 @@ Each model added to the package gets one entry here; the API suite (``test_api.p
 sklearn's estimator checks (``test_estimator_checks.py``) then run on it automatically.
 """
 
-from skvaecf import MultVAERecommender, PopularityRecommender
+from skvaecf import (ALSRecommender, AnchoredVAERecommender, EASERecommender,
+                     MultVAERecommender, PopularityRecommender)
 
 #: Reasons for the sklearn estimator checks that cannot apply to a recommender.
 NOT_APPLICABLE_CHECKS = {
@@ -26,5 +27,9 @@ def fast_estimators():
     return [
         MultVAERecommender(hidden_dims=(16,), latent_dim=8, epochs=3, anneal_steps=0,
                            batch_size=64, device="cpu", random_state=0),
+        AnchoredVAERecommender(hidden_dims=(16,), latent_dim=8, epochs=3, anneal_steps=0,
+                               anchor_weight=1.0, batch_size=64, device="cpu", random_state=0),
         PopularityRecommender(),
+        EASERecommender(l2=10.0, device="cpu"),
+        ALSRecommender(factors=4, iterations=3, device="cpu", random_state=0),
     ]

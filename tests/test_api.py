@@ -180,8 +180,9 @@ def test_fit_rejects_non_numeric_input(estimator):
 
 @parametrize_fitted
 def test_a_different_number_of_items_at_prediction_is_rejected(fitted, small_interactions):
-    with pytest.raises(ValueError, match="features"):
-        fitted.recommend(small_interactions[:, :-1])
+    for method in ("decision_function", "recommend", "predict", "score"):
+        with pytest.raises(ValueError, match="39 items .* fitted on 40 items"):
+            getattr(fitted, method)(small_interactions[:, :-1])
 
 
 @parametrize_fitted

@@ -4,7 +4,7 @@ import numpy as np
 import pytest
 import scipy.sparse as sp
 
-from skvaecf.datasets import InteractionData, from_dataframe
+from skvaecf.datasets import InteractionData, from_dataframe, load_movielens
 
 
 @pytest.fixture
@@ -68,3 +68,12 @@ def test_validation_errors():
         InteractionData(X, np.arange(2), np.arange(1))
     with pytest.raises(ValueError, match="sparsity structure"):
         InteractionData(X, np.arange(2), np.arange(2), sp.csr_matrix(np.eye(2)))
+
+
+def test_values_and_timestamps_do_not_share_index_arrays(tmp_path):
+    path = tmp_path / "ratings.dat"
+    path.write_text("1::1::5::100\n1::2::3::200\n")
+    data = load_movielens(path)
+
+    assert not np.shares_memory(data.X.indices, data.timestamps.indices)
+    assert not np.shares_memory(data.X.indptr, data.timestamps.indptr)

@@ -57,10 +57,10 @@ def test_netflix_single_file_with_several_movies(tmp_path):
     "content, message",
     [
         ("1488844,3,2005-09-06\n", "first line is not 'MovieID:'"),
-        ("1:\n30878\n2647871\n", "neither a rating nor a movie id"),
+        ("1:\n30878\n2647871\n", "neither a rating nor a new"),
         ("2:\n1,3,2005-09-06\n1:\n2,3,2005-09-06\n", "neither a rating"),
         ("1:\n1488844,3\n", "has no date"),
-        ("1:\n1488844,3,yesterday\n", "could not parse"),
+        ("1:\n1488844,3,yesterday\n", "bad date"),
     ],
 )
 def test_netflix_wrong_layouts(tmp_path, content, message):
@@ -208,7 +208,9 @@ def test_from_dataframe_with_values_and_datetimes():
         "who": ["b", "a", "a"],
         "what": [20, 10, 20],
         "stars": [1.0, 4.0, 5.0],
-        "when": pd.to_datetime(["1970-01-01 00:00:10", "1970-01-02 00:00:00", "2000-01-01 00:00:00"]),
+        "when": pd.to_datetime(
+            ["1970-01-01 00:00:10", "1970-01-02 00:00:00", "2000-01-01 00:00:00"]
+        ),
     })
 
     data = from_dataframe(log, user_col="who", item_col="what", value_col="stars",
@@ -234,6 +236,8 @@ def test_from_dataframe_implicit_and_sum_of_repeats():
         (pd.DataFrame({"user": [1], "item": [2], "v": ["a"]}), {"value_col": "v"},
          "not numeric"),
         (pd.DataFrame({"user": [], "item": []}), {}, "no interactions"),
+        (pd.DataFrame({"user": [1], "item": [2], "t": ["soon"]}), {"timestamp_col": "t"},
+         "timestamp column 't' is not dates"),
     ],
 )
 def test_from_dataframe_bad_input(frame, options, message):

@@ -2,6 +2,16 @@
 
 Every function returns an :class:`InteractionData`: a user x item CSR matrix ``X`` plus the
 original ``user_ids`` and ``item_ids`` of its rows and columns.
+
+- Loaders of local files: :func:`load_movielens` (every official layout),
+  :func:`load_netflix`, :func:`load_msd`, :func:`load_lastfm`,
+  :func:`load_user_item_lists` (NGCF / LightGCN splits), :func:`load_csv` and
+  :func:`from_dataframe` (any table).
+- Downloads into a local cache: :func:`fetch_movielens`, :func:`fetch_msd`,
+  :func:`get_data_home`.
+- Preprocessing: :func:`binarize`, :func:`filter_min_counts` and the Mult-VAE paper's
+  recipes :func:`apply_preset` / :data:`PRESETS`.
+- Synthetic data: :func:`make_interactions`.
 """
 
 from ._base import InteractionData
@@ -18,9 +28,9 @@ from .synthetic import make_interactions
 from .user_item_lists import load_user_item_lists
 
 __all__ = [
-    "InteractionData",
     "MOVIELENS_VARIANTS",
     "PRESETS",
+    "InteractionData",
     "Preset",
     "apply_preset",
     "binarize",

@@ -34,23 +34,27 @@ class IdEncoder:
 
         if self._known is None:
             self._known = uniques
-            return codes.astype(np.int64)
+            return codes.astype(self._code_type())
 
         positions = self._known.get_indexer(uniques)
         unseen = positions < 0
         if unseen.any():
             positions[unseen] = len(self._known) + np.arange(unseen.sum())
             self._known = self._known.append(uniques[unseen])
-        return positions[codes].astype(np.int64)
+        return positions[codes].astype(self._code_type())
+
+    def _code_type(self) -> type:
+        """Use 4-byte codes (halving their memory) unless there are 2**31 distinct ids."""
+        return np.int32 if len(self._known) < np.iinfo(np.int32).max else np.int64
 
     def sorted_ids(self) -> tuple[np.ndarray, np.ndarray]:
         """Return the ids in ascending order and the map from provisional to final code."""
         if self._known is None:
-            return np.array([], dtype=np.int64), np.array([], dtype=np.int64)
+            return np.array([], dtype=np.int64), np.array([], dtype=np.int32)
 
         ids = self._known.to_numpy()
         order = np.argsort(ids, kind="stable")
-        final_code = np.empty(len(ids), dtype=np.int64)
+        final_code = np.empty(len(ids), dtype=self._code_type())
         final_code[order] = np.arange(len(ids))
         return ids[order], final_code
 
@@ -62,14 +66,23 @@ class InteractionCollector:
     ----------
     source : str
         The file or object the records come from, used in messages.
+    duplicates : {"last", "max", "sum", "raise"}, default="last"
+        How :meth:`build` merges repeated (user, item) pairs; checked at once, so that a
+        typo fails before a large file is read.
     """
 
     #: Records buffered before their ids are encoded; many tiny chunks (one per Netflix
     #: movie file) are thus encoded together.
     flush_rows = 1_000_000
 
-    def __init__(self, source: str) -> None:
+    def __init__(self, source: str, duplicates: str = "last") -> None:
+        if duplicates not in DUPLICATE_POLICIES:
+            raise ValueError(
+                f"duplicates must be one of {DUPLICATE_POLICIES}, got {duplicates!r}"
+            )
+
         self.source = source
+        self.duplicates = duplicates
         self._users = IdEncoder()
         self._items = IdEncoder()
         self._chunks = {"user": [], "item": [], "value": [], "time": []}
@@ -109,38 +122,43 @@ class InteractionCollector:
         self,
         *,
         name: str,
-        duplicates: str = "last",
         user_ids: np.ndarray | None = None,
         item_ids: np.ndarray | None = None,
     ) -> InteractionData:
-        """Return the InteractionData of all chunks added so far.
+        """Return the InteractionData of all chunks added so far (the chunks are released).
 
         ``user_ids`` / ``item_ids`` fix the rows / columns to those ids (in that order,
         which must be ascending); a record with another id raises ValueError.
         """
         self._encode_pending()
-        if not self._chunks["user"] or sum(map(len, self._chunks["user"])) == 0:
+        n_records = sum(map(len, self._chunks["value"]))
+        if n_records == 0:
             raise ValueError(f"{self.source}: no interactions found")
 
-        users, user_ids = _final_codes(self._users, self._chunks["user"], user_ids, "user",
+        users, user_ids = _final_codes(self._users, self._take("user"), user_ids, "user",
                                        self.source)
-        items, item_ids = _final_codes(self._items, self._chunks["item"], item_ids, "item",
+        items, item_ids = _final_codes(self._items, self._take("item"), item_ids, "item",
                                        self.source)
+        pairs = users.astype(np.int64) * len(item_ids) + items
+        del users, items
 
-        values = np.concatenate(self._chunks["value"])
-        has_times = sum(map(len, self._chunks["time"])) == len(values)
-        times = np.concatenate(self._chunks["time"]) if has_times else None
+        has_times = sum(map(len, self._chunks["time"])) == n_records
+        times = self._take("time") if has_times else None
 
         X, timestamps = build_matrices(
-            users, items, values, times, shape=(len(user_ids), len(item_ids)),
-            duplicates=duplicates, source=self.source,
+            pairs, self._take("value"), times, shape=(len(user_ids), len(item_ids)),
+            duplicates=self.duplicates, source=self.source,
         )
         return InteractionData(X, user_ids, item_ids, timestamps, name)
 
+    def _take(self, column: str) -> np.ndarray:
+        """Concatenate the chunks of one column and drop them, to free their memory."""
+        chunks, self._chunks[column] = self._chunks[column], []
+        return np.concatenate(chunks)
 
-def _final_codes(encoder, chunks, fixed_ids, what, source):
-    """Concatenate code chunks and map them to sorted ids, or to the given fixed ids."""
-    codes = np.concatenate(chunks)
+
+def _final_codes(encoder, codes, fixed_ids, what, source):
+    """Map provisional codes to the rows / columns of the sorted ids or given fixed ids."""
     seen_ids, final_code = encoder.sorted_ids()
 
     if fixed_ids is None:
@@ -161,51 +179,46 @@ def _final_codes(encoder, chunks, fixed_ids, what, source):
     return positions[final_code[codes]], fixed_ids
 
 
-def build_matrices(users, items, values, times, *, shape, duplicates, source):
+def build_matrices(pairs, values, times, *, shape, duplicates, source):
     """Build the CSR value matrix (and aligned timestamp matrix) from coordinate arrays.
 
-    Entries are put in row-major order with sorted column indices, and repeated
-    (user, item) pairs are merged following ``duplicates``.
+    ``pairs`` holds ``row * n_columns + column`` for each record; it is sorted in place
+    (and reused) to save memory. Entries end up in row-major order with sorted column
+    indices, and repeated (user, item) pairs are merged following ``duplicates``.
     """
-    if duplicates not in DUPLICATE_POLICIES:
-        raise ValueError(f"duplicates must be one of {DUPLICATE_POLICIES}, got {duplicates!r}")
-
     n_users, n_items = shape
-    pair = users * np.int64(n_items) + items
     if duplicates == "max":
-        order = np.lexsort((values, pair))
+        order = np.lexsort((values, pairs))
     else:
-        order = np.argsort(pair, kind="stable")
-    pair = pair[order]
+        order = np.argsort(pairs, kind="stable")
+    pairs.sort()
+    values = values[order]
+    times = None if times is None else times[order]
+    del order
 
-    group_end = np.append(pair[1:] != pair[:-1], True)
-    n_repeated = len(pair) - int(group_end.sum())
-    if n_repeated and duplicates == "raise":
-        raise ValueError(f"{source}: {n_repeated} records repeat an earlier (user, item) pair")
-
-    values, times = _merge_repeats(values[order], None if times is None else times[order],
-                                   group_end, duplicates)
+    group_end = np.append(pairs[1:] != pairs[:-1], True)
+    n_repeated = len(pairs) - int(group_end.sum())
     if n_repeated:
+        if duplicates == "raise":
+            raise ValueError(f"{source}: {n_repeated} records repeat an earlier (user, item) pair")
         logger.warning(
-            "%s: merged %d repeated (user, item) records, keeping the %s value",
+            "%s: merged %d repeated (user, item) records (duplicates=%r)",
             source, n_repeated, duplicates,
         )
+        values, times = _merge_repeats(values, times, group_end, duplicates)
+        pairs = pairs[group_end]
+    del group_end
 
-    pair = pair[group_end]
-    indptr = np.zeros(n_users + 1, dtype=np.int64)
-    np.cumsum(np.bincount(pair // n_items, minlength=n_users), out=indptr[1:])
-    indices = pair % n_items
+    indptr = np.searchsorted(pairs, np.arange(n_users + 1, dtype=np.int64) * n_items)
+    np.remainder(pairs, n_items, out=pairs)
 
-    X = _csr(values, indices, indptr, shape)
-    timestamps = None if times is None else _csr(times, indices, indptr, shape)
+    X = _csr(values, pairs, indptr, shape)
+    timestamps = None if times is None else _csr(times, pairs, indptr, shape)
     return X, timestamps
 
 
 def _merge_repeats(values, times, group_end, duplicates):
     """Reduce each run of equal pairs to one value (and time), following the policy."""
-    if group_end.all():
-        return values, times
-
     if duplicates in ("last", "max"):
         return values[group_end], None if times is None else times[group_end]
 
@@ -216,7 +229,11 @@ def _merge_repeats(values, times, group_end, duplicates):
 
 
 def _csr(data, indices, indptr, shape):
-    """Make a CSR matrix from canonical arrays, with 32-bit indices when they fit."""
+    """Make a CSR matrix from canonical arrays, with 32-bit indices when they fit.
+
+    The index arrays are copied, so that matrices built from the same arrays (values
+    and timestamps) never share them: an in-place change of one must not alter the other.
+    """
     index_dtype = np.int32 if max(len(data), max(shape)) < np.iinfo(np.int32).max else np.int64
     return sp.csr_matrix(
         (data, indices.astype(index_dtype), indptr.astype(index_dtype)), shape=shape

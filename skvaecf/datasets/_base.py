@@ -96,8 +96,17 @@ class InteractionData:
     def from_matrix(cls, X, name: str = "") -> InteractionData:
         """Wrap a user x item matrix, using the row and column indices as ids.
 
-        ``X`` may be any scipy sparse matrix or dense array; it is converted to CSR
-        float32.
+        Parameters
+        ----------
+        X : sparse matrix or array-like of shape (n_users, n_items)
+            The interactions; converted to CSR float32.
+        name : str, default=""
+            Stored in the result's ``name``.
+
+        Returns
+        -------
+        InteractionData
+            With ``user_ids = arange(n_users)`` and ``item_ids = arange(n_items)``.
 
         Examples
         --------
@@ -126,18 +135,49 @@ class InteractionData:
         return self.X.nnz
 
     def user_ids_of(self, rows) -> np.ndarray:
-        """Return the original user ids of the given row indices."""
+        """Return the original user ids of the given row indices.
+
+        Parameters
+        ----------
+        rows : array-like of int
+            Row indices of ``X``.
+
+        Returns
+        -------
+        ndarray
+            ``user_ids[rows]``.
+        """
         return self.user_ids[np.asarray(rows, dtype=np.intp)]
 
     def item_ids_of(self, columns) -> np.ndarray:
         """Return the original item ids of the given column indices.
 
         Use it to turn the column indices an estimator recommends into catalogue ids.
+
+        Parameters
+        ----------
+        columns : array-like of int
+            Column indices of ``X``.
+
+        Returns
+        -------
+        ndarray
+            ``item_ids[columns]``.
         """
         return self.item_ids[np.asarray(columns, dtype=np.intp)]
 
     def user_index(self, ids) -> np.ndarray:
         """Return the row indices of the given original user ids.
+
+        Parameters
+        ----------
+        ids : array-like
+            Original user ids.
+
+        Returns
+        -------
+        ndarray of int
+            The row of each id.
 
         Raises
         ------
@@ -148,6 +188,16 @@ class InteractionData:
 
     def item_index(self, ids) -> np.ndarray:
         """Return the column indices of the given original item ids.
+
+        Parameters
+        ----------
+        ids : array-like
+            Original item ids.
+
+        Returns
+        -------
+        ndarray of int
+            The column of each id.
 
         Raises
         ------
@@ -182,10 +232,14 @@ class InteractionData:
         )
 
     def to_dataframe(self) -> pd.DataFrame:
-        """Return the interactions as a long table with columns user, item, value[, timestamp].
+        """Return the interactions as a long table, one row per stored entry.
 
-        The result can be fed back to :func:`from_dataframe` with
-        ``value_col="value"`` (and ``timestamp_col="timestamp"``).
+        Returns
+        -------
+        pandas.DataFrame
+            Columns ``user``, ``item``, ``value`` and, with timestamps, ``timestamp``,
+            in row-major order. :func:`from_dataframe` with ``value_col="value"`` (and
+            ``timestamp_col="timestamp"``) turns it back into the same data.
         """
         coo = self.X.tocoo()
         columns = {

@@ -39,7 +39,8 @@ def get_data_home(data_home: str | os.PathLike | None = None) -> Path:
     --------
     >>> import tempfile
     >>> from skvaecf.datasets import get_data_home
-    >>> get_data_home(tempfile.mkdtemp()).is_dir()
+    >>> with tempfile.TemporaryDirectory() as folder:
+    ...     print(get_data_home(folder).is_dir())
     True
     """
     if data_home is None:

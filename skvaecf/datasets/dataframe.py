@@ -85,10 +85,10 @@ def from_dataframe(
     columns = [user_col, item_col, value_col, timestamp_col]
     _check_columns(frame, columns, source="the DataFrame")
 
-    collector = InteractionCollector("the DataFrame")
+    collector = InteractionCollector("the DataFrame", duplicates)
     _add_table(collector, frame, *columns, source="the DataFrame")
 
-    return collector.build(name=name, duplicates=duplicates, user_ids=user_ids, item_ids=item_ids)
+    return collector.build(name=name, user_ids=user_ids, item_ids=item_ids)
 
 
 def load_csv(
@@ -110,16 +110,23 @@ def load_csv(
         The file. Only the named columns are read, in chunks of two million rows. Id
         columns whose first 1000 values are integers are read as integers (a later
         non-integer id then raises ValueError), otherwise as strings.
-    user_col, item_col, value_col, timestamp_col, duplicates
-        As in :func:`from_dataframe`.
+    user_col, item_col : str, default="user", "item"
+        Header names of the user and item id columns.
+    value_col : str or None, default=None
+        Header name of the numeric value column; None stores 1.0.
+    timestamp_col : str or None, default=None
+        Header name of the time column (seconds since the epoch, or dates).
     sep : str, default=","
         The single-character field separator (``"\\t"`` for TAB).
+    duplicates : {"last", "max", "sum", "raise"}, default="last"
+        What to do with repeated (user, item) pairs; see :func:`from_dataframe`.
     name : str or None, default=None
         Stored in the result's ``name``; defaults to the file name without extension.
 
     Returns
     -------
     InteractionData
+        Rows and columns sorted by id.
 
     Raises
     ------
@@ -130,11 +137,13 @@ def load_csv(
 
     Examples
     --------
-    >>> import tempfile, pathlib
+    >>> import pathlib, tempfile
     >>> from skvaecf.datasets import load_csv
-    >>> file = pathlib.Path(tempfile.mkdtemp()) / "clicks.csv"
+    >>> folder = tempfile.TemporaryDirectory()
+    >>> file = pathlib.Path(folder.name) / "clicks.csv"
     >>> _ = file.write_text("user,item,time\\nu1,a,2024-01-02\\nu2,b,2024-01-03\\n")
     >>> data = load_csv(file, timestamp_col="time")
+    >>> folder.cleanup()
     >>> data.timestamps.toarray()
     array([[1704153600,          0],
            [         0, 1704240000]])
@@ -143,16 +152,20 @@ def load_csv(
     columns = [user_col, item_col, value_col, timestamp_col]
     wanted = [column for column in columns if column is not None]
 
-    sample = pd.read_csv(path, sep=sep, nrows=1000)
+    try:
+        sample = pd.read_csv(path, sep=sep, nrows=1000)
+    except (pd.errors.ParserError, pd.errors.EmptyDataError) as error:
+        message = f"{path}: expected a delimited file with a header line: {error}"
+        raise ValueError(message) from error
     _check_columns(sample, columns, source=str(path))
 
-    collector = InteractionCollector(str(path))
+    collector = InteractionCollector(str(path), duplicates)
     layout = f"a delimited file (sep={sep!r}) with columns {', '.join(wanted)}"
     for chunk in read_chunks(path, layout=layout, sep=sep, usecols=wanted,
                              dtype=_id_types(sample, [user_col, item_col])):
         _add_table(collector, chunk, *columns, source=str(path))
 
-    data = collector.build(name=name or path.stem, duplicates=duplicates)
+    data = collector.build(name=name or path.stem)
     logger.info("loaded %r from %s", data, path)
     return data
 
@@ -189,17 +202,21 @@ def _add_table(collector, table, user_col, item_col, value_col, timestamp_col, s
             raise ValueError(f"{source}: value column {value_col!r} is not numeric")
         values = table[value_col].to_numpy()
 
-    times = None if timestamp_col is None else _seconds(table[timestamp_col])
+    times = None if timestamp_col is None else _seconds(table[timestamp_col], source)
     collector.add(table[user_col].to_numpy(), table[item_col].to_numpy(), values, times)
 
 
-def _seconds(times: pd.Series) -> np.ndarray:
+def _seconds(times: pd.Series, source: str) -> np.ndarray:
     """Convert datetimes, date strings or numbers to int64 seconds since the epoch."""
     if pd.api.types.is_numeric_dtype(times):
         return times.to_numpy(np.int64)
 
     if not pd.api.types.is_datetime64_any_dtype(times):
-        times = pd.to_datetime(times)
+        try:
+            times = pd.to_datetime(times)
+        except (ValueError, TypeError) as error:
+            message = f"{source}: timestamp column {times.name!r} is not dates or numbers"
+            raise ValueError(message) from error
     if getattr(times.dt, "tz", None) is not None:
         times = times.dt.tz_convert("UTC").dt.tz_localize(None)
     return times.to_numpy().astype("datetime64[s]").astype(np.int64)

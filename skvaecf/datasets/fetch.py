@@ -89,20 +89,27 @@ def fetch_movielens(
        Cache folder used when ``data_home`` is not given.
 
     The archive is unzipped next to itself and only the unzipped folder is read
-    afterwards, without network access. No checksums are recorded yet in this version
+    afterwards, without network access; the checksum is verified when the archive is
+    downloaded or first unzipped, not on later calls. No checksums are recorded yet in this version
     (see ``CHECKSUMS``), so downloads are only verified when ``checksum`` is given.
     The data are under the GroupLens licence: research use, no redistribution.
 
     Examples
     --------
-    >>> import tempfile, pathlib, zipfile
+    A local mirror stands in for files.grouplens.org here:
+
+    >>> import pathlib, tempfile, zipfile
     >>> from skvaecf.datasets import fetch_movielens
-    >>> mirror = pathlib.Path(tempfile.mkdtemp()) / "ml-100k.zip"
+    >>> folder = tempfile.TemporaryDirectory()
+    >>> mirror = pathlib.Path(folder.name) / "ml-100k.zip"
     >>> with zipfile.ZipFile(mirror, "w") as archive:
     ...     archive.writestr("ml-100k/u.data", "196\\t242\\t3\\t881250949\\n")
-    >>> data = fetch_movielens("100k", data_home=tempfile.mkdtemp(), url=mirror.as_uri())
-    >>> data.n_interactions
+    >>> cache = pathlib.Path(folder.name) / "cache"
+    >>> fetch_movielens("100k", data_home=cache, url=mirror.as_uri()).n_interactions
     1
+    >>> fetch_movielens("100k", data_home=cache).n_interactions  # from the cache
+    1
+    >>> folder.cleanup()
     """
     archive = _movielens_archive(variant)
     folder = get_data_home(data_home) / "movielens" / archive
@@ -127,11 +134,18 @@ def fetch_msd(
 
     Parameters
     ----------
-    data_home, checksum, download_if_missing, verbose
-        As in :func:`fetch_movielens`; the archive goes to ``<data_home>/msd/``.
+    data_home : str, path-like or None, default=None
+        The cache folder, as in :func:`fetch_movielens`; the archive goes to
+        ``<data_home>/msd/``.
+    checksum : str or None, default=None
+        Expected md5 or sha256 of the archive; None logs the computed sha256.
+    download_if_missing : bool, default=True
+        If False, raise FileNotFoundError instead of downloading.
     url : str or None, default=None
         Download address; defaults to
         ``http://millionsongdataset.com/sites/default/files/challenge/train_triplets.txt.zip``.
+    verbose : bool, default=False
+        Show a progress bar while downloading.
 
     Returns
     -------
@@ -153,13 +167,15 @@ def fetch_msd(
 
     Examples
     --------
-    >>> import tempfile, pathlib, zipfile
+    >>> import pathlib, tempfile, zipfile
     >>> from skvaecf.datasets import fetch_msd
-    >>> mirror = pathlib.Path(tempfile.mkdtemp()) / "train_triplets.txt.zip"
+    >>> folder = tempfile.TemporaryDirectory()
+    >>> mirror = pathlib.Path(folder.name) / "train_triplets.txt.zip"
     >>> with zipfile.ZipFile(mirror, "w") as archive:
     ...     archive.writestr("train_triplets.txt", "b80344d0\\tSOAKIMP12A8C130995\\t1\\n")
-    >>> fetch_msd(data_home=tempfile.mkdtemp(), url=mirror.as_uri()).n_users
+    >>> fetch_msd(data_home=pathlib.Path(folder.name) / "cache", url=mirror.as_uri()).n_users
     1
+    >>> folder.cleanup()
     """
     folder = get_data_home(data_home) / "msd" / "train_triplets"
 

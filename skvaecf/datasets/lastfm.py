@@ -17,7 +17,7 @@ logger = logging.getLogger(__name__)
 #: Name of the user-artist play count file in the hetrec2011-lastfm-2k archive.
 USER_ARTISTS_FILE = "user_artists.dat"
 
-_HEADER = "userID\tartistID\tweight"
+_HEADER_FIELDS = ["userID", "artistID", "weight"]
 _LAYOUT = (
     "the HetRec 2011 user_artists.dat layout: TAB-separated with header 'userID artistID weight'"
 )
@@ -61,27 +61,29 @@ def load_lastfm(path: str | os.PathLike, *, duplicates: str = "last") -> Interac
 
     Examples
     --------
-    >>> import tempfile, pathlib
+    >>> import pathlib, tempfile
     >>> from skvaecf.datasets import load_lastfm
-    >>> file = pathlib.Path(tempfile.mkdtemp()) / "user_artists.dat"
+    >>> folder = tempfile.TemporaryDirectory()
+    >>> file = pathlib.Path(folder.name) / "user_artists.dat"
     >>> _ = file.write_text("userID\\tartistID\\tweight\\n2\\t51\\t13883\\n2\\t52\\t11690\\n")
     >>> load_lastfm(file).X.toarray()
     array([[13883., 11690.]], dtype=float32)
+    >>> folder.cleanup()
     """
     path = Path(path).expanduser()
     counts_file = existing_file(path / USER_ARTISTS_FILE if path.is_dir() else path)
 
     header = first_line(counts_file)
-    if header.split() != _HEADER.split("\t"):
+    if header.split("\t") != _HEADER_FIELDS:
         raise ValueError(f"{counts_file}: expected {_LAYOUT}; got header {header!r}")
 
-    collector = InteractionCollector(str(counts_file))
+    collector = InteractionCollector(str(counts_file), duplicates)
     for chunk in read_chunks(
         counts_file, layout=_LAYOUT, sep="\t",
         dtype={"userID": "int64", "artistID": "int64", "weight": "float32"},
     ):
         collector.add(chunk["userID"], chunk["artistID"], chunk["weight"])
 
-    data = collector.build(name="lastfm-hetrec2011-2k", duplicates=duplicates)
+    data = collector.build(name="lastfm-hetrec2011-2k")
     logger.info("loaded %r from %s", data, counts_file)
     return data

@@ -90,12 +90,14 @@ def load_movielens(path: str | os.PathLike, *, duplicates: str = "last") -> Inte
 
     Examples
     --------
-    >>> import tempfile, pathlib
+    >>> import pathlib, tempfile
     >>> from skvaecf.datasets import load_movielens
-    >>> folder = pathlib.Path(tempfile.mkdtemp())
-    >>> _ = (folder / "ratings.dat").write_text("1::10::5::978300760\\n1::20::3::978302109\\n"
-    ...                                        "2::10::4::978301968\\n")
-    >>> data = load_movielens(folder)
+    >>> folder = tempfile.TemporaryDirectory()
+    >>> ratings = pathlib.Path(folder.name) / "ratings.dat"
+    >>> _ = ratings.write_text("1::10::5::978300760\\n1::20::3::978302109\\n"
+    ...                        "2::10::4::978301968\\n")
+    >>> data = load_movielens(folder.name)
+    >>> folder.cleanup()
     >>> data.X.toarray()
     array([[5., 3.],
            [4., 0.]], dtype=float32)
@@ -114,11 +116,11 @@ def load_movielens(path: str | os.PathLike, *, duplicates: str = "last") -> Inte
     else:
         raise ValueError(f"{ratings_file}: expected {_LAYOUT_HELP}; first line is {header!r}")
 
-    collector = InteractionCollector(str(ratings_file))
+    collector = InteractionCollector(str(ratings_file), duplicates)
     for users, items, ratings, times in chunks:
         collector.add(users, items, ratings, times)
 
-    data = collector.build(name=ratings_file.parent.name or "movielens", duplicates=duplicates)
+    data = collector.build(name=ratings_file.parent.name or "movielens")
     logger.info("loaded %r from %s", data, ratings_file)
     return data
 

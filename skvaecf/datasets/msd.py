@@ -65,13 +65,15 @@ def load_msd(path: str | os.PathLike, *, duplicates: str = "last") -> Interactio
 
     Examples
     --------
-    >>> import tempfile, pathlib
+    >>> import pathlib, tempfile
     >>> from skvaecf.datasets import load_msd
-    >>> file = pathlib.Path(tempfile.mkdtemp()) / "train_triplets.txt"
+    >>> folder = tempfile.TemporaryDirectory()
+    >>> file = pathlib.Path(folder.name) / "train_triplets.txt"
     >>> _ = file.write_text("b80344d0\\tSOAKIMP12A8C130995\\t1\\n"
     ...                     "b80344d0\\tSOBBMDR12A8C13253B\\t2\\n"
     ...                     "85c1f87f\\tSOAKIMP12A8C130995\\t5\\n")
     >>> data = load_msd(file)
+    >>> folder.cleanup()
     >>> data.user_ids.tolist()
     ['85c1f87f', 'b80344d0']
     >>> data.X.toarray()
@@ -84,13 +86,13 @@ def load_msd(path: str | os.PathLike, *, duplicates: str = "last") -> Interactio
     if len(first_line(triplets).split("\t")) != 3:
         raise ValueError(f"{triplets}: expected {_LAYOUT}; the first line has another layout")
 
-    collector = InteractionCollector(str(triplets))
+    collector = InteractionCollector(str(triplets), duplicates)
     for chunk in read_chunks(
         triplets, layout=_LAYOUT, sep="\t", header=None, names=["user", "song", "count"],
         dtype={"user": "str", "song": "str", "count": "int64"},
     ):
         collector.add(chunk["user"], chunk["song"], chunk["count"])
 
-    data = collector.build(name="msd", duplicates=duplicates)
+    data = collector.build(name="msd")
     logger.info("loaded %r from %s", data, triplets)
     return data

@@ -74,12 +74,14 @@ def load_netflix(path: str | os.PathLike, *, duplicates: str = "last") -> Intera
 
     Examples
     --------
-    >>> import tempfile, pathlib
+    >>> import pathlib, tempfile
     >>> from skvaecf.datasets import load_netflix
-    >>> file = pathlib.Path(tempfile.mkdtemp()) / "combined_data_1.txt"
+    >>> folder = tempfile.TemporaryDirectory()
+    >>> file = pathlib.Path(folder.name) / "combined_data_1.txt"
     >>> _ = file.write_text("1:\\n1488844,3,2005-09-06\\n822109,5,2005-05-13\\n"
     ...                     "2:\\n822109,4,2005-05-13\\n")
     >>> data = load_netflix(file)
+    >>> folder.cleanup()
     >>> data.user_ids.tolist(), data.item_ids.tolist()
     ([822109, 1488844], [1, 2])
     >>> data.X.toarray()
@@ -88,12 +90,12 @@ def load_netflix(path: str | os.PathLike, *, duplicates: str = "last") -> Intera
     """
     files = _rating_files(Path(path).expanduser())
 
-    collector = InteractionCollector(str(path))
+    collector = InteractionCollector(str(path), duplicates)
     for file in files:
         for customers, movies, ratings, times in _read_file(file):
             collector.add(customers, movies, ratings, times)
 
-    data = collector.build(name="netflix", duplicates=duplicates)
+    data = collector.build(name="netflix")
     logger.info("loaded %r from %d file(s) under %s", data, len(files), path)
     return data
 

@@ -44,8 +44,8 @@ def binarize(data, threshold: float = 0.0):
 
     Raises
     ------
-    TypeError
-        If ``data`` is neither InteractionData nor a numeric matrix.
+    ValueError
+        If ``data`` is neither InteractionData nor convertible to a numeric matrix.
 
     Notes
     -----
@@ -180,10 +180,12 @@ def _drop_rare(data: InteractionData, axis_name: str, minimum: int) -> Interacti
         return data
 
     filtered = data.subset(rows=keep) if axis_name == "users" else data.subset(columns=keep)
+
     logger.info(
-        "kept %s with >= %d interactions: removed %d %s (%d users, %d items, "
-        "%d interactions left)",
-        axis_name, minimum, np.count_nonzero(~keep), axis_name,
+        "kept %s with >= %d interactions: removed %d users, %d items and %d interactions; "
+        "%d users, %d items and %d interactions left",
+        axis_name, minimum, data.n_users - filtered.n_users, data.n_items - filtered.n_items,
+        data.n_interactions - filtered.n_interactions,
         filtered.n_users, filtered.n_items, filtered.n_interactions,
     )
     return filtered

@@ -8,7 +8,7 @@ from dataclasses import dataclass
 from ._base import InteractionData
 from .preprocessing import binarize, filter_min_counts
 
-__all__ = ["Preset", "PRESETS", "apply_preset"]
+__all__ = ["PRESETS", "Preset", "apply_preset"]
 
 logger = logging.getLogger(__name__)
 
@@ -17,7 +17,7 @@ logger = logging.getLogger(__name__)
 class Preset:
     """The parameters of one published preprocessing recipe.
 
-    Attributes
+    Parameters
     ----------
     threshold : float
         Ratings or counts strictly above it become positive interactions

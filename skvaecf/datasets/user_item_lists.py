@@ -76,14 +76,16 @@ def load_user_item_lists(
 
     Examples
     --------
-    >>> import tempfile, pathlib
+    >>> import pathlib, tempfile
     >>> from skvaecf.datasets import load_user_item_lists
-    >>> folder = pathlib.Path(tempfile.mkdtemp())
+    >>> temporary = tempfile.TemporaryDirectory()
+    >>> folder = pathlib.Path(temporary.name)
     >>> _ = (folder / "train.txt").write_text("0 0 1 2\\n1 2 3\\n")
     >>> _ = (folder / "test.txt").write_text("0 3\\n1 0\\n")
     >>> train = load_user_item_lists(folder / "train.txt")
     >>> test = load_user_item_lists(folder / "test.txt", user_ids=train.user_ids,
     ...                             item_ids=train.item_ids)
+    >>> temporary.cleanup()
     >>> train.X.toarray()
     array([[1., 1., 1., 0.],
            [0., 0., 1., 1.]], dtype=float32)

@@ -4,13 +4,20 @@ The loop is the same for every VAE model of the package; only the objective diff
 objective is a ``torch.nn.Module`` (so that it may own parameters, such as item anchors) with a
 ``loss(network, batch, step, generator)`` method returning the loss to minimise and a dict of
 its terms, detached, for the history.
+
+Training runs epoch by epoch on a :class:`TrainingState` (network, objective, optimizer,
+random streams, step count, history, best epoch): :func:`train_vae` runs all the epochs of
+``fit`` on one state, while ``partial_fit`` keeps the state between calls and runs
+:func:`run_epoch` once per call.
 """
 
 from __future__ import annotations
 
+import copy
 import logging
 import math
 import time
+import warnings
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -92,6 +99,186 @@ class TrainingConfig:
     description: str = "training"
 
 
+@dataclass
+class TrainingState:
+    """Everything one more epoch needs, so that training can go on call after call.
+
+    ``fit`` runs all its epochs on one state; ``partial_fit`` keeps the state between calls.
+    ``best_weights`` holds a copy of the network's and the objective's weights at the best
+    validation epoch, when the caller asks for it.
+    """
+
+    network: VAENetwork
+    objective: MultVAEObjective
+    optimizer: torch.optim.Optimizer
+    device: torch.device
+    numpy_rng: np.random.Generator
+    generator: torch.Generator
+    config: TrainingConfig
+    history: dict = field(default_factory=lambda: {"epoch": [], "loss": [], "seconds": []})
+    epoch: int = 0
+    n_steps: int = 0
+    best_epoch: int = 0
+    best_score: float = math.nan
+    best_weights: list[dict] | None = None
+
+
+@dataclass
+class TrainingCheckpoint:
+    """A :class:`TrainingState` without the network, with every tensor on the CPU.
+
+    This is what a pickled estimator keeps of its training state: the network is pickled
+    once, as the estimator's ``network_``, and the optimizer as its ``state_dict``, whose
+    parameters are numbered in the order of :func:`_trained_parameters`.
+    """
+
+    objective: MultVAEObjective
+    optimizer_state: dict
+    device: str
+    numpy_rng: np.random.Generator
+    generator_state: torch.Tensor
+    config: TrainingConfig
+    history: dict
+    epoch: int
+    n_steps: int
+    best_epoch: int
+    best_score: float
+    best_weights: list[dict] | None
+
+
+def _trained_parameters(network: VAENetwork, objective: MultVAEObjective) -> list:
+    return list(network.parameters()) + list(objective.parameters())
+
+
+def start_training(network: VAENetwork, objective: MultVAEObjective, config: TrainingConfig,
+                   *, device: torch.device, numpy_rng: np.random.Generator,
+                   generator: torch.Generator) -> TrainingState:
+    """Move the network and the objective to ``device`` and create their Adam optimizer."""
+    network.to(device).train()
+    objective.to(device).train()
+    optimizer = torch.optim.Adam(_trained_parameters(network, objective),
+                                 lr=config.learning_rate, weight_decay=config.weight_decay)
+    return TrainingState(network, objective, optimizer, device, numpy_rng, generator, config)
+
+
+def run_epoch(state: TrainingState, X: sp.csr_matrix, *, validation,
+              keep_best_weights: bool) -> None:
+    """Train one more epoch on ``X`` and record it in ``state.history``.
+
+    With ``validation`` (a pair of fold-in and held-out CSR matrices), NDCG@100 is measured
+    after the epoch and the best epoch is tracked; ``keep_best_weights`` also copies its
+    weights into ``state.best_weights``. Without validation the last epoch counts as best.
+    """
+    state.network.train()
+    state.objective.train()
+    state.epoch += 1
+    started = time.perf_counter()
+    sums = _train_one_epoch(state, X)
+    _record(state.history, epoch=state.epoch, seconds=time.perf_counter() - started, **sums)
+
+    if validation is None:
+        state.best_epoch = state.epoch
+        return
+
+    score = _validation_score(state.network, validation, state.device)
+    _record(state.history, **{f"val_{VALIDATION_METRIC}": score})
+    if not score <= state.best_score:  # also true for the first finite score
+        state.best_score, state.best_epoch = score, state.epoch
+        if keep_best_weights:
+            state.best_weights = _snapshot(state.network, state.objective)
+
+
+def restore_best_weights(state: TrainingState) -> None:
+    """Load the weights of the best validation epoch, when they were kept."""
+    if state.best_weights is not None:
+        state.network.load_state_dict(state.best_weights[0])
+        state.objective.load_state_dict(state.best_weights[1])
+
+
+def train_vae(network: VAENetwork, objective: MultVAEObjective, X: sp.csr_matrix,
+              config: TrainingConfig, *, validation, device: torch.device,
+              numpy_rng: np.random.Generator, generator: torch.Generator) -> TrainingResult:
+    """Train ``network`` (and the objective's own parameters) with Adam, epoch by epoch.
+
+    Users are shuffled every epoch and cut into batches of ``config.batch_size``. When
+    ``validation`` (a pair of fold-in and held-out CSR matrices) is given, NDCG@100 is
+    measured after every epoch, the weights of the best epoch are restored at the end, and
+    training stops early after ``config.patience`` epochs without improvement (if set).
+    Without validation the last epoch is kept.
+    """
+    state = start_training(network, objective, config, device=device, numpy_rng=numpy_rng,
+                           generator=generator)
+    epochs = tqdm(range(1, config.epochs + 1), desc=config.description, unit="epoch",
+                  disable=not config.verbose, leave=False)
+
+    for epoch in epochs:
+        run_epoch(state, X, validation=validation, keep_best_weights=True)
+
+        epochs.set_postfix({k: f"{v[-1]:.4g}" for k, v in state.history.items()
+                            if k not in ("epoch", "seconds")})
+        logger.debug("epoch %d: %s", epoch, {k: v[-1] for k, v in state.history.items()})
+        if (validation is not None and config.patience is not None
+                and epoch - state.best_epoch >= config.patience):
+            logger.info("early stop after epoch %d: no improvement since epoch %d",
+                        epoch, state.best_epoch)
+            break
+
+    restore_best_weights(state)
+    network.eval()
+    return TrainingResult(history=state.history, best_epoch=state.best_epoch,
+                          best_score=state.best_score, n_steps=state.n_steps)
+
+
+def make_checkpoint(state: TrainingState) -> TrainingCheckpoint:
+    """A CPU copy of ``state`` without its network, for pickling."""
+    def to_cpu(value):
+        if isinstance(value, torch.Tensor):
+            return value.detach().cpu().clone()
+        if isinstance(value, dict):
+            return {k: to_cpu(v) for k, v in value.items()}
+        if isinstance(value, list):
+            return [to_cpu(v) for v in value]
+        return copy.deepcopy(value)
+
+    return TrainingCheckpoint(
+        objective=copy.deepcopy(state.objective).cpu(),
+        optimizer_state=to_cpu(state.optimizer.state_dict()),
+        device=str(state.device), numpy_rng=copy.deepcopy(state.numpy_rng),
+        generator_state=state.generator.get_state(), config=state.config,
+        history=state.history,
+        epoch=state.epoch, n_steps=state.n_steps, best_epoch=state.best_epoch,
+        best_score=state.best_score, best_weights=to_cpu(state.best_weights))
+
+
+def resume_training(checkpoint: TrainingCheckpoint, network: VAENetwork,
+                    device: torch.device) -> TrainingState:
+    """Rebuild the training state of ``checkpoint`` around ``network``, on ``device``.
+
+    When ``device`` is of another kind than the checkpoint's (a GPU-trained model resumed on
+    a CPU-only machine), the random stream of dropout and sampling cannot be carried over; a
+    new one is seeded from the checkpoint's numpy generator, with a warning.
+    """
+    network.to(device)
+    objective = checkpoint.objective.to(device)
+    optimizer = torch.optim.Adam(_trained_parameters(network, objective))
+    optimizer.load_state_dict(checkpoint.optimizer_state)
+
+    numpy_rng = copy.deepcopy(checkpoint.numpy_rng)
+    generator = torch.Generator(device=device)
+    if torch.device(checkpoint.device).type == device.type:
+        generator.set_state(checkpoint.generator_state)
+    else:
+        warnings.warn(f"training began on {checkpoint.device} and goes on on {device}: the "
+                      "random stream of dropout and sampling starts anew, so the result "
+                      "differs from an uninterrupted run.", UserWarning, stacklevel=3)
+        generator.manual_seed(int(numpy_rng.integers(2**63 - 1)))
+
+    return TrainingState(network, objective, optimizer, device, numpy_rng, generator,
+                         checkpoint.config, history=checkpoint.history, epoch=checkpoint.epoch,
+                         n_steps=checkpoint.n_steps, best_epoch=checkpoint.best_epoch,
+                         best_score=checkpoint.best_score, best_weights=checkpoint.best_weights)
+
+
 def _validation_score(network: VAENetwork, validation, device: torch.device) -> float:
     fold_in, held_out = validation
     network.eval()
@@ -108,75 +295,23 @@ def _snapshot(*modules: torch.nn.Module) -> list[dict]:
     return [{k: v.detach().clone() for k, v in m.state_dict().items()} for m in modules]
 
 
-def train_vae(network: VAENetwork, objective: MultVAEObjective, X: sp.csr_matrix,
-              config: TrainingConfig, *, validation, device: torch.device,
-              numpy_rng: np.random.Generator, generator: torch.Generator) -> TrainingResult:
-    """Train ``network`` (and the objective's own parameters) with Adam, epoch by epoch.
-
-    Users are shuffled every epoch and cut into batches of ``config.batch_size``. When
-    ``validation`` (a pair of fold-in and held-out CSR matrices) is given, NDCG@100 is
-    measured after every epoch, the weights of the best epoch are restored at the end, and
-    training stops early after ``config.patience`` epochs without improvement (if set).
-    Without validation the last epoch is kept.
-    """
-    network.to(device).train()
-    objective.to(device).train()
-    parameters = list(network.parameters()) + list(objective.parameters())
-    optimizer = torch.optim.Adam(parameters, lr=config.learning_rate,
-                                 weight_decay=config.weight_decay)
-
-    result = TrainingResult(history={"epoch": [], "loss": [], "seconds": []})
-    best_state = None
-    epochs = tqdm(range(1, config.epochs + 1), desc=config.description, unit="epoch",
-                  disable=not config.verbose, leave=False)
-
-    for epoch in epochs:
-        started = time.perf_counter()
-        sums = _train_one_epoch(network, objective, optimizer, X, config.batch_size, result,
-                                device, numpy_rng, generator)
-        _record(result.history, epoch=epoch, seconds=time.perf_counter() - started, **sums)
-
-        if validation is not None:
-            score = _validation_score(network, validation, device)
-            _record(result.history, **{f"val_{VALIDATION_METRIC}": score})
-            if not score <= result.best_score:  # also true for the first finite score
-                result.best_score, result.best_epoch = score, epoch
-                best_state = _snapshot(network, objective)
-        else:
-            result.best_epoch = epoch
-
-        epochs.set_postfix({k: f"{v[-1]:.4g}" for k, v in result.history.items()
-                            if k not in ("epoch", "seconds")})
-        logger.debug("epoch %d: %s", epoch, {k: v[-1] for k, v in result.history.items()})
-        if (validation is not None and config.patience is not None
-                and epoch - result.best_epoch >= config.patience):
-            logger.info("early stop after epoch %d: no improvement since epoch %d",
-                        epoch, result.best_epoch)
-            break
-
-    if best_state is not None:
-        network.load_state_dict(best_state[0])
-        objective.load_state_dict(best_state[1])
-    network.eval()
-    return result
-
-
-def _train_one_epoch(network, objective, optimizer, X, batch_size, result, device,
-                     numpy_rng, generator) -> dict:
+def _train_one_epoch(state: TrainingState, X: sp.csr_matrix) -> dict:
     """One pass over the shuffled users; returns the user-weighted mean of each loss term."""
-    order = numpy_rng.permutation(X.shape[0])
+    order = state.numpy_rng.permutation(X.shape[0])
     shuffled = X[order]
     totals: dict[str, float] = {}
 
+    batch_size = state.config.batch_size
     for start in range(0, X.shape[0], batch_size):
         rows = shuffled[start:start + batch_size]
-        batch = SparseBatch.from_csr(rows, device)
+        batch = SparseBatch.from_csr(rows, state.device)
 
-        optimizer.zero_grad(set_to_none=True)
-        loss, terms = objective.loss(network, batch, result.n_steps, generator)
+        state.optimizer.zero_grad(set_to_none=True)
+        loss, terms = state.objective.loss(state.network, batch, state.n_steps,
+                                           state.generator)
         loss.backward()
-        optimizer.step()
-        result.n_steps += 1
+        state.optimizer.step()
+        state.n_steps += 1
 
         terms = {"loss": loss.detach(), **terms}
         for name, value in terms.items():

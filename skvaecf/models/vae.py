@@ -13,11 +13,13 @@ import torch
 from sklearn.utils._param_validation import Interval, StrOptions
 
 from skvaecf._device import inference_device, make_generators, resolve_device
+from skvaecf._validation import check_interactions
 from skvaecf.base import BaseRecommender
 from skvaecf.model_selection import fold_in_split
 from skvaecf.models._network import SparseBatch, VAENetwork
-from skvaecf.models._training import (MultVAEObjective, TrainingConfig, VALIDATION_METRIC,
-                                      train_vae)
+from skvaecf.models._training import (MultVAEObjective, TrainingCheckpoint, TrainingConfig,
+                                      TrainingState, VALIDATION_METRIC, make_checkpoint,
+                                      resume_training, run_epoch, start_training, train_vae)
 
 logger = logging.getLogger(__name__)
 
@@ -76,12 +78,14 @@ class MultVAERecommender(BaseRecommender):
     Attributes
     ----------
     network_ : torch.nn.Module
-        The trained encoder and decoder (the best epoch's weights).
+        The trained encoder and decoder: the best epoch's weights after :meth:`fit`, the
+        latest epoch's after :meth:`partial_fit`.
     history_ : dict of list
         Per-epoch ``loss``, ``nll``, ``kl``, ``beta``, ``seconds`` and, with validation,
         ``val_ndcg@100``.
     best_epoch_ : int
-        Epoch whose weights were kept.
+        Epoch with the best validation NDCG@100 (the last epoch without validation).
+        :meth:`fit` keeps its weights.
     best_score_ : float
         Validation NDCG@100 of that epoch (NaN without validation).
     n_steps_ : int
@@ -174,30 +178,122 @@ class MultVAERecommender(BaseRecommender):
                              f"{self.hidden_dims!r}.")
         return tuple(int(d) for d in dims)
 
-    def _fit(self, X: sp.csr_matrix, validation_data) -> None:
+    def _new_model(self, n_items: int):
+        """Device, random streams, network and objective of a training that starts now."""
         hidden_dims = self._check_hidden_dims()
         device = resolve_device(self.device)
         streams = make_generators(self.random_state, device)
+        network = VAENetwork(n_items, hidden_dims, self.latent_dim, streams.initialisation)
+        objective = self._make_objective(n_items, streams.auxiliary)
+        return device, streams, network, objective
+
+    def _training_config(self) -> TrainingConfig:
+        return TrainingConfig(self.epochs, self.batch_size, self.learning_rate,
+                              self.weight_decay, self.patience, self.verbose,
+                              description=type(self).__name__)
+
+    def _fit(self, X: sp.csr_matrix, validation_data) -> None:
+        # fit starts afresh: a later partial_fit must not resume an older training.
+        self.__dict__.pop("_training_state", None)
+        device, streams, network, objective = self._new_model(X.shape[1])
 
         X_train, validation = self._training_users(X, validation_data, streams.numpy)
-        network = VAENetwork(X.shape[1], hidden_dims, self.latent_dim, streams.initialisation)
-        objective = self._make_objective(X.shape[1], streams.auxiliary)
         logger.info("training %s on %d users x %d items (%d interactions) on %s",
                     type(self).__name__, X_train.shape[0], X.shape[1], X_train.nnz, device)
 
-        config = TrainingConfig(self.epochs, self.batch_size, self.learning_rate,
-                                self.weight_decay, self.patience, self.verbose,
-                                description=type(self).__name__)
-        result = train_vae(network, objective, X_train, config, validation=validation,
-                           device=device, numpy_rng=streams.numpy, generator=streams.training)
+        result = train_vae(network, objective, X_train, self._training_config(),
+                           validation=validation, device=device, numpy_rng=streams.numpy,
+                           generator=streams.training)
+        self._store_training(network, objective, result, device)
 
+    def _store_training(self, network, objective, record, device: torch.device) -> None:
+        """Fitted attributes from a finished ``fit`` or from the state of ``partial_fit``."""
         self.network_ = network
-        self.history_ = result.history
-        self.best_epoch_ = result.best_epoch
-        self.best_score_ = result.best_score
-        self.n_steps_ = result.n_steps
+        self.history_ = record.history
+        self.best_epoch_ = record.best_epoch
+        self.best_score_ = record.best_score
+        self.n_steps_ = record.n_steps
         self.device_ = str(device)
         self._store_objective(objective)
+
+    def partial_fit(self, X, y=None, *, validation_data=None):
+        """Train one more epoch on ``X``; the first call creates the model.
+
+        The first call validates the parameters and ``X``, builds the network, the
+        objective and the optimizer from the parameters, and keeps them (with the random
+        streams) between calls; each call then runs one epoch over the users of ``X``, which
+        may differ from call to call but must have the same items. This is what searches
+        with pruning need: a trial can be scored after every epoch and stopped early.
+
+        Parameters
+        ----------
+        X : {array-like, sparse matrix} of shape (n_users, n_items)
+            Non-negative interactions of the training users, all of them trained on.
+        y : None
+            Ignored; present for API consistency.
+        validation_data : tuple (X_fold_in, X_held_out), default=None
+            Interactions of separate validation users. NDCG@100 on them is recorded in
+            ``history_["val_ndcg@100"]``, and ``best_epoch_`` / ``best_score_`` follow the
+            best epoch so far; the model still holds the latest epoch's weights.
+
+        Returns
+        -------
+        self : object
+            The recommender, trained one epoch more.
+
+        Notes
+        -----
+        ``epochs``, ``patience``, ``validation_fraction`` and ``verbose`` are for
+        :meth:`fit` and have no effect here: the caller decides how many epochs to run and
+        when to stop. Parameters changed with ``set_params`` after the first call have no
+        effect until training starts anew. :meth:`fit` always starts anew, and so does the
+        first ``partial_fit`` after a ``fit``. With the same ``random_state``, ``n``
+        calls on the same ``X`` give the model of ``fit`` with ``epochs=n`` and
+        ``validation_fraction=None``. The optimizer's state (twice the size of the network
+        for Adam) is kept, and pickled, so that a pickled model can resume training.
+
+        Examples
+        --------
+        >>> from skvaecf import MultVAERecommender
+        >>> from skvaecf.datasets import make_interactions
+        >>> X = make_interactions(300, 50, random_state=0).X
+        >>> model = MultVAERecommender(hidden_dims=(32,), latent_dim=8, anneal_steps=0,
+        ...                            device="cpu", random_state=0)
+        >>> for epoch in range(3):
+        ...     model = model.partial_fit(X)
+        >>> model.history_["epoch"]
+        [1.0, 2.0, 3.0]
+        """
+        first_call = not hasattr(self, "_training_state")
+        if first_call:
+            self._validate_params()
+        X = check_interactions(X, estimator=self, reset=first_call)
+        if X.nnz == 0:
+            raise ValueError("X has no interactions (all entries are zero); cannot train.")
+        if validation_data is not None:
+            validation_data = self._check_validation_data(validation_data)
+
+        state = self._start_partial_training(X) if first_call else self._resumed_training()
+        run_epoch(state, X, validation=validation_data, keep_best_weights=False)
+        state.network.eval()
+
+        self._training_state = state
+        self._store_training(state.network, state.objective, state, state.device)
+        return self
+
+    def _start_partial_training(self, X: sp.csr_matrix) -> TrainingState:
+        device, streams, network, objective = self._new_model(X.shape[1])
+        logger.info("starting epoch-by-epoch training of %s on %d items on %s",
+                    type(self).__name__, X.shape[1], device)
+        return start_training(network, objective, self._training_config(), device=device,
+                              numpy_rng=streams.numpy, generator=streams.training)
+
+    def _resumed_training(self) -> TrainingState:
+        """The kept training state; rebuilt on the device after unpickling."""
+        state = self._training_state
+        if isinstance(state, TrainingCheckpoint):
+            state = resume_training(state, self.network_, inference_device(self.device_))
+        return state
 
     def _training_users(self, X, validation_data, rng: np.random.Generator):
         """Training matrix and validation pair, setting users aside when none is given."""
@@ -252,6 +348,16 @@ class MultVAERecommender(BaseRecommender):
                 means.append(mean.cpu().numpy())
                 variances.append(log_var.exp().cpu().numpy())
         return np.concatenate(means), np.concatenate(variances)
+
+    # -------------------------------------------------------------- pickling
+    def __getstate__(self):
+        """Pickle on the CPU; the state of ``partial_fit`` as a checkpoint without tensors
+        on a GPU and without a second copy of the network."""
+        state = super().__getstate__()
+        training = state.get("_training_state")
+        if isinstance(training, TrainingState):
+            state["_training_state"] = make_checkpoint(training)
+        return state
 
 
 __all__ = ["MultVAERecommender", "VALIDATION_METRIC"]
