@@ -42,6 +42,26 @@ class BaseRecommender(BaseEstimator):
     Rows of ``X`` are users and columns are items; values are non-negative interaction
     strengths (binary clicks or counts). Subclasses set the parameter
     ``n_recommendations`` used by :meth:`predict`.
+
+    Examples
+    --------
+    A subclass stores its parameters, declares their constraints, and implements ``_fit``
+    and ``_score_batch``; here every user gets the column index as the item's score:
+
+    >>> import torch
+    >>> from skvaecf import BaseRecommender
+    >>> class IndexRecommender(BaseRecommender):
+    ...     _parameter_constraints = {"n_recommendations": [int]}
+    ...     def __init__(self, n_recommendations=10):
+    ...         self.n_recommendations = n_recommendations
+    ...     def _fit(self, X, validation_data):
+    ...         self.n_items_ = X.shape[1]
+    ...     def _score_batch(self, X_batch):
+    ...         scores = torch.arange(self.n_items_, dtype=torch.float32)
+    ...         return scores.repeat(X_batch.shape[0], 1)
+    >>> model = IndexRecommender().fit([[1, 0, 0, 1], [0, 1, 0, 0]])
+    >>> model.recommend([[0, 0, 0, 1]], k=2)
+    array([[2, 1]])
     """
 
     def __sklearn_tags__(self):

@@ -252,6 +252,19 @@ def evaluate_recommender(estimator, X_fold_in, X_held_out,
     -------
     dict
         Metric name to its mean over users with at least one held-out item.
+
+    Examples
+    --------
+    >>> from skvaecf import PopularityRecommender
+    >>> from skvaecf.datasets import make_interactions
+    >>> from skvaecf.model_selection import strong_generalization_split
+    >>> split = strong_generalization_split(make_interactions(500, 60, random_state=0).X,
+    ...                                     50, 50, random_state=0)
+    >>> model = PopularityRecommender().fit(split.train)
+    >>> result = evaluate_recommender(model, split.test_fold_in, split.test_held_out,
+    ...                               ["recall@20", "ndcg@100"])
+    >>> sorted(result), all(0.0 <= value <= 1.0 for value in result.values())
+    (['ndcg@100', 'recall@20'], True)
     """
     fold_in = check_interactions(X_fold_in, name="X_fold_in")
     held_out = check_held_out(fold_in, X_held_out, name="X_held_out")

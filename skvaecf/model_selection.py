@@ -101,6 +101,18 @@ class StrongGeneralizationSplit:
         Row indices of each group in the original matrix.
     items : ndarray of int
         Column indices of the original matrix that are kept (items seen in training).
+
+    Examples
+    --------
+    >>> from skvaecf.datasets import make_interactions
+    >>> from skvaecf.model_selection import strong_generalization_split
+    >>> split = strong_generalization_split(make_interactions(500, 60, random_state=0).X,
+    ...                                     50, 50, random_state=0)
+    >>> split.train.shape[0], split.validation_fold_in.shape[0], split.test_held_out.shape[0]
+    (400, 50, 50)
+    >>> fold_in, held_out = split.validation_data
+    >>> (fold_in.multiply(held_out)).nnz  # disjoint parts of the same users
+    0
     """
 
     train: sp.csr_matrix

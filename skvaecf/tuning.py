@@ -102,7 +102,9 @@ def tune_recommender(estimator, X, validation_data, param_space, *, n_trials: in
         trial's ``suggest_*`` methods. Use the callable for values Optuna cannot store,
         such as tuples: ``{"hidden_dims": (trial.suggest_int("width", 100, 600),)}``.
     n_trials : int or None, default=20
-        Trials to run in this call (they add to those already in a resumed study).
+        Trials to run in this call (they add to those already in a resumed study); ``None``
+        runs trials until ``timeout``. 0 runs none: the result is then read from the
+        stored study.
     timeout : float or None, default=None
         Stop starting new trials after this many seconds.
     metric : str, default="ndcg@100"
@@ -119,9 +121,9 @@ def tune_recommender(estimator, X, validation_data, param_space, *, n_trials: in
         Optuna's sampler; ``None`` uses ``TPESampler(seed=random_state)``.
     pruner : optuna.pruners.BasePruner, default=None
         Optuna's pruner; ``None`` uses ``MedianPruner(n_startup_trials=5,
-        n_warmup_steps=5)``: from the sixth trial on, a trial whose best score so far is
-        below the median of the earlier trials at the same epoch is stopped, after its
-        first five epochs. ``optuna.pruners.NopPruner()`` switches pruning off.
+        n_warmup_steps=5)``: from the sixth trial on, and from its fifth epoch on, a trial
+        whose best score so far is below the median of the earlier trials at the same epoch
+        is stopped. ``optuna.pruners.NopPruner()`` switches pruning off.
     refit : bool, default=True
         Train the best parameters on ``X`` for the best trial's best epoch and return the
         model as ``best_estimator``. With an integer ``random_state`` in the estimator, it
@@ -140,7 +142,8 @@ def tune_recommender(estimator, X, validation_data, param_space, *, n_trials: in
         If ``param_space`` names a parameter the estimator does not have (sklearn's
         message), or if no trial completed.
     TypeError
-        If ``param_space`` is neither a dict of distributions nor a callable.
+        If ``param_space`` is neither a dict of distributions nor a callable, or
+        ``estimator`` is not a recommender trained by ``fit`` or by epochs.
 
     Notes
     -----
@@ -183,8 +186,11 @@ def tune_recommender(estimator, X, validation_data, param_space, *, n_trials: in
     optuna = _import_optuna()
     _parse_metric(metric)
     if not hasattr(estimator, "recommend"):
-        raise TypeError(f"estimator must be a recommender of skvaecf (with a recommend "
+        raise TypeError("estimator must be a recommender of skvaecf (with a recommend "
                         f"method); got {type(estimator).__name__}.")
+    if hasattr(estimator, "partial_fit") and "epochs" not in estimator.get_params():
+        raise TypeError(f"{type(estimator).__name__} has partial_fit but no epochs parameter "
+                        "to bound the epochs of a trial.")
     X = check_interactions(X)
     validation_data = _check_validation_pair(validation_data, X.shape[1])
     suggest = _parameter_sampler(estimator, param_space, optuna)

@@ -3,6 +3,7 @@
 import json
 import logging
 import math
+import os
 import sys
 
 from skvaecf.benchmark import BenchmarkReport, format_table, write_report
@@ -107,3 +108,13 @@ def test_without_matplotlib_the_plot_is_skipped_with_a_warning(tmp_path, monkeyp
         paths = write_report(report, tmp_path)
     assert "plot" not in paths and "matplotlib is not installed" in caplog.text
     assert paths["json"].exists()
+
+
+def test_result_files_get_the_usual_permissions(tmp_path):
+    previous = os.umask(0o022)
+    try:
+        paths = write_report(_report([_finished("multvae", [_seed(curve=[0.1, 0.3])])]),
+                             tmp_path)
+    finally:
+        os.umask(previous)
+    assert {path.stat().st_mode & 0o777 for path in paths.values()} == {0o644}

@@ -4,20 +4,16 @@ import runpy
 import sys
 from pathlib import Path
 
-import numpy as np
+import optuna
+import optuna_integration
 import pytest
+from optuna.distributions import CategoricalDistribution, FloatDistribution
+from optuna.trial import TrialState
 from sklearn.model_selection import KFold
 
-optuna = pytest.importorskip("optuna")
-optuna_integration = pytest.importorskip("optuna_integration")
-
-from optuna.distributions import CategoricalDistribution, FloatDistribution  # noqa: E402
-from optuna.trial import TrialState  # noqa: E402
-
-from skvaecf import (EASERecommender, MultVAERecommender,  # noqa: E402
-                     strong_generalization_split)
-from skvaecf.metrics import evaluate_recommender, make_recommender_scorer  # noqa: E402
-from skvaecf.tuning import tune_recommender  # noqa: E402
+from skvaecf import EASERecommender, MultVAERecommender, strong_generalization_split
+from skvaecf.metrics import evaluate_recommender, make_recommender_scorer
+from skvaecf.tuning import tune_recommender
 
 EXAMPLES = Path(__file__).resolve().parents[1] / "examples"
 TINY = dict(hidden_dims=(16,), latent_dim=8, epochs=3, anneal_steps=0, batch_size=32,

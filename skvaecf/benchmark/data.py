@@ -15,7 +15,6 @@ from __future__ import annotations
 import logging
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Callable
 
 import numpy as np
 import pandas as pd
@@ -208,9 +207,11 @@ def load_benchmark_data(config) -> BenchmarkData:
     --------
     >>> from skvaecf.benchmark import BenchmarkConfig
     >>> from skvaecf.benchmark.data import load_benchmark_data
-    >>> data = load_benchmark_data(BenchmarkConfig(synthetic_users=300, synthetic_items=40))
-    >>> data.X.shape[1], data.steps[-1]
-    (40, 'kept users with >= 5 clicks (after items with >= 0 users)')
+    >>> data = load_benchmark_data(BenchmarkConfig(synthetic_users=400, synthetic_items=100))
+    >>> data.X.shape
+    (153, 100)
+    >>> data.steps[-1]
+    'kept users with >= 5 clicks (after items with >= 0 users)'
     """
     name = config.dataset
     if name in DATASETS:
@@ -360,7 +361,7 @@ def split_benchmark_data(data: BenchmarkData, n_validation_users, n_test_users,
     --------
     >>> from skvaecf.benchmark import BenchmarkConfig
     >>> from skvaecf.benchmark.data import load_benchmark_data, split_benchmark_data
-    >>> data = load_benchmark_data(BenchmarkConfig(synthetic_users=300, synthetic_items=40))
+    >>> data = load_benchmark_data(BenchmarkConfig(synthetic_users=400, synthetic_items=100))
     >>> split = split_benchmark_data(data, 30, 30, seed=0)
     >>> split.validation_fold_in.shape[0], split.test_fold_in.shape[0]
     (30, 30)

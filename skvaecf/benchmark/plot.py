@@ -9,8 +9,9 @@ from __future__ import annotations
 
 import logging
 import os
-import tempfile
 from pathlib import Path
+
+from skvaecf.benchmark._files import replace_atomically
 
 logger = logging.getLogger(__name__)
 
@@ -77,13 +78,5 @@ def plot_validation_curves(report, path: str | os.PathLike) -> Path | None:
     figure.tight_layout()
 
     path = Path(path)
-    handle, temporary = tempfile.mkstemp(dir=path.parent, prefix=f".{path.stem}.",
-                                         suffix=".png")
-    os.close(handle)
-    try:
-        figure.savefig(temporary, format="png")
-        os.replace(temporary, path)
-    except BaseException:
-        os.unlink(temporary)
-        raise
+    replace_atomically(path, lambda file: figure.savefig(file, format="png"))
     return path

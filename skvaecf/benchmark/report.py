@@ -9,9 +9,9 @@ from __future__ import annotations
 import json
 import logging
 import os
-import tempfile
 from pathlib import Path
 
+from skvaecf.benchmark._files import replace_atomically
 from skvaecf.benchmark.plot import plot_validation_curves
 from skvaecf.benchmark.runner import SELECTION_METRIC, BenchmarkReport
 
@@ -152,17 +152,6 @@ def _chosen(seed: dict) -> str:
     return f"{values} (seed {seed['seed']})"
 
 
-def _write_atomically(path: Path, text: str) -> None:
-    handle, temporary = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.")
-    try:
-        with os.fdopen(handle, "w", encoding="utf-8") as stream:
-            stream.write(text)
-        os.replace(temporary, path)
-    except BaseException:
-        os.unlink(temporary)
-        raise
-
-
 def write_report(report: BenchmarkReport, output_dir: str | os.PathLike) -> dict:
     """Write ``results.json``, ``results.md`` and the validation plot into a folder.
 
@@ -192,8 +181,11 @@ def write_report(report: BenchmarkReport, output_dir: str | os.PathLike) -> dict
     folder.mkdir(parents=True, exist_ok=True)
     paths = {"json": folder / RESULT_FILES["json"], "markdown": folder / RESULT_FILES["markdown"]}
 
-    _write_atomically(paths["json"], json.dumps(report.to_dict(), indent=2) + "\n")
-    _write_atomically(paths["markdown"], _markdown_document(report))
+    text = json.dumps(report.to_dict(), indent=2) + "\n"
+    replace_atomically(paths["json"], lambda file: file.write_text(text, encoding="utf-8"))
+    document = _markdown_document(report)
+    replace_atomically(paths["markdown"],
+                       lambda file: file.write_text(document, encoding="utf-8"))
     plot = plot_validation_curves(report, folder / RESULT_FILES["plot"])
     if plot is not None:
         paths["plot"] = plot

@@ -402,9 +402,9 @@ def _summarise(seeds: list[dict]) -> dict:
         summary["test_std"] = {name: float(np.std([s["test"][name] for s in seeds], ddof=1))
                                for name in seeds[0]["test"]}
 
-    numeric = ["fit_seconds", "fit_cpu_seconds", "seconds_per_epoch", "users_per_second", "peak_host_mib",
-               "peak_gpu_mib", f"validation_{SELECTION_METRIC}", "epochs_run", "best_epoch",
-               "tuning_seconds"]
+    numeric = ["fit_seconds", "fit_cpu_seconds", "seconds_per_epoch", "users_per_second",
+               "peak_host_mib", "peak_gpu_mib", f"validation_{SELECTION_METRIC}", "epochs_run",
+               "best_epoch", "tuning_seconds"]
     for name in numeric:
         values = [s[name] for s in seeds if s.get(name) is not None]
         if values:

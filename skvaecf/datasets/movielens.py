@@ -75,9 +75,10 @@ def load_movielens(path: str | os.PathLike, *, duplicates: str = "last") -> Inte
     Notes
     -----
     Only the ratings are read; movie titles, genres, tags and user demographics are
-    not. The files are parsed by the pandas C parser in chunks of two million lines, so
-    MovieLens 20M (20 million lines) loads in well under a minute with about 1 GB of
-    memory, and MovieLens 1M in about a second.
+    not. The files are parsed by the pandas C parser in chunks of two million lines:
+    MovieLens 1M loads in under a second, and a generated file of MovieLens 20M's size
+    (20 million lines) in about 20 s with a peak memory of 1.5 GB (two-core machine; see
+    ``benchmarks/load_times.py``).
 
     Published sizes [1]_: 100K has 943 users, 1682 movies and 100,000 ratings; 1M has
     6040 users, 3706 rated movies and 1,000,209 ratings; 20M has 138,493 users, 26,744

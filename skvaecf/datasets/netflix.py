@@ -54,8 +54,9 @@ def load_netflix(path: str | os.PathLike, *, duplicates: str = "last") -> Intera
 
     Notes
     -----
-    Each file is parsed by the pandas C parser in chunks: reading the 100,480,507
-    ratings takes a few minutes and about 3 GB of memory. The movie header lines are
+    Each file is parsed by the pandas C parser in chunks. A generated file of 20 million
+    ratings loads in about 30 s with a peak memory of 1.3 GB, so expect a few minutes
+    and about 6 GB for the 100,480,507 ratings of the full set. The movie header lines are
     recognised by reading ``:`` as the decimal mark, so ``"17:"`` parses as the number
     17 with no rating; a corrupt rating line without a comma would look the same, which
     is why movie ids must increase along each file and be followed by ratings (true of

@@ -154,8 +154,8 @@ def start_training(network: VAENetwork, objective: MultVAEObjective, config: Tra
                    *, device: torch.device, numpy_rng: np.random.Generator,
                    generator: torch.Generator) -> TrainingState:
     """Move the network and the objective to ``device`` and create their Adam optimizer."""
-    network.to(device).train()
-    objective.to(device).train()
+    network.to(device)
+    objective.to(device)
     optimizer = torch.optim.Adam(_trained_parameters(network, objective),
                                  lr=config.learning_rate, weight_decay=config.weight_decay)
     return TrainingState(network, objective, optimizer, device, numpy_rng, generator, config)

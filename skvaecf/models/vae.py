@@ -12,7 +12,7 @@ import scipy.sparse as sp
 import torch
 from sklearn.utils._param_validation import Interval, StrOptions
 
-from skvaecf._device import inference_device, make_generators, resolve_device
+from skvaecf._device import RandomStreams, inference_device, make_generators, resolve_device
 from skvaecf._validation import check_interactions
 from skvaecf.base import BaseRecommender
 from skvaecf.model_selection import fold_in_split
@@ -178,7 +178,8 @@ class MultVAERecommender(BaseRecommender):
                              f"{self.hidden_dims!r}.")
         return tuple(int(d) for d in dims)
 
-    def _new_model(self, n_items: int):
+    def _new_model(self, n_items: int) -> tuple[torch.device, RandomStreams, VAENetwork,
+                                                 MultVAEObjective]:
         """Device, random streams, network and objective of a training that starts now."""
         hidden_dims = self._check_hidden_dims()
         device = resolve_device(self.device)
