@@ -33,6 +33,8 @@ extensions = [
     "skvaecf_docs",
 ]
 source_suffix = {".rst": "restructuredtext", ".md": "markdown"}
+# Targets for in-page links of benchmarks/README.md such as [the table](#accuracy).
+myst_heading_anchors = 3
 templates_path = ["_templates"]
 exclude_patterns = ["_build", "README.md"]
 root_doc = "index"

@@ -33,7 +33,7 @@ DEFAULT_METRICS = ("recall@20", "recall@50", "ndcg@100")
 
 #: Users and items of the embedded synthetic data set, sized so that the default run of all
 #: models takes about a minute on two CPU cores.
-SYNTHETIC_SIZE = (3000, 400)
+SYNTHETIC_SIZE = (2000, 300)
 
 _METRIC_PATTERN = re.compile(r"^(recall|ndcg)@[1-9][0-9]*$")
 

@@ -131,8 +131,8 @@ class AnchoredVAERecommender(MultVAERecommender):
     beta : float, default=0.2
         Final (cap) weight of the KL term.
     anneal_steps : int, default=200_000
-        Gradient steps over which the KL weight rises linearly from 0 to ``beta``; see
-        :class:`MultVAERecommender` for choosing it on small datasets.
+        Length of the KL annealing: the KL weight is ``min(beta, t / anneal_steps)`` after
+        ``t`` steps; see :class:`MultVAERecommender` for choosing it on small datasets.
     anchor_weight : float, default=1.0
         Weight ``lambda_A`` of the anchor loss. 0 trains exactly a Mult-VAE. The paper does
         not publish its value; 1.0 was the best of {0.1, 1, 10} on the validation users of

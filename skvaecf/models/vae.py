@@ -45,10 +45,12 @@ class MultVAERecommender(BaseRecommender):
     beta : float, default=0.2
         Final (cap) weight of the KL term.
     anneal_steps : int, default=200_000
-        Gradient steps over which the KL weight rises linearly from 0 to ``beta``; 0 uses
-        ``beta`` from the first step. The paper's 200,000 steps suit ML-20M (about 230 steps
-        an epoch); on a small dataset the weight then stays near 0, so lower it there (for
-        example to ``epochs * n_users / batch_size / 5``).
+        Length of the KL annealing: after ``t`` gradient steps the KL weight is
+        ``min(beta, t / anneal_steps)``, as in the paper's code, so it reaches ``beta`` after
+        ``beta * anneal_steps`` steps; 0 uses ``beta`` from the first step. With the paper's
+        200,000 steps on a small dataset the weight stays near 0 (ML-1M has about 10 steps an
+        epoch); to reach the cap after a fraction ``f`` of training, use
+        ``anneal_steps = f * epochs * ceil(n_users / batch_size) / beta``.
     learning_rate : float, default=1e-3
         Adam's step size.
     weight_decay : float, default=0.0
