@@ -123,9 +123,9 @@ class BaseRecommender(BaseEstimator):
         check_is_fitted(self)
         shape = getattr(X, "shape", None)
         if shape is not None and len(shape) == 2 and shape[1] != self.n_features_in_:
-            raise ValueError(f"X has {shape[1]} items (columns) but {type(self).__name__} was "
-                             f"fitted on {self.n_features_in_} items; the columns must be the "
-                             "same items as in fit.")
+            raise ValueError(f"X has {shape[1]} features, but {type(self).__name__} is "
+                             f"expecting {self.n_features_in_} features as input: the columns "
+                             f"of X must be the same {self.n_features_in_} items as in fit.")
         return check_interactions(X, estimator=self, reset=False)
 
     def decision_function(self, X) -> np.ndarray:

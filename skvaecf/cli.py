@@ -19,13 +19,13 @@ from tqdm.contrib.logging import logging_redirect_tqdm
 import skvaecf
 from skvaecf.benchmark import (BenchmarkConfig, ModelUnavailableError, format_table,
                                read_config_file, run_benchmark, write_report)
-from skvaecf.benchmark.runner import select_models
 from skvaecf.benchmark.config import DEFAULT_METRICS, SYNTHETIC_SIZE
-from skvaecf.benchmark.data import DATASETS, FORMATS
+from skvaecf.benchmark.data import DATASETS, FORMATS, guess_format
+from skvaecf.benchmark.runner import select_models
 
 __all__ = ["main", "build_parser"]
 
-logger = logging.getLogger("skvaecf.cli")
+logger = logging.getLogger(__name__)
 
 #: Exit status of a run stopped with Ctrl-C (128 + SIGINT), as shells report it.
 EXIT_INTERRUPTED = 130
@@ -151,7 +151,8 @@ def _add_benchmark_options(parser: argparse.ArgumentParser) -> None:
                         help="epochs of the VAE models (default: 200, synthetic: 30)")
     models.add_argument("--threads", type=_positive_int, metavar="N",
                         help="torch CPU threads (default: torch's choice, usually the "
-                        "number of cores)")
+                        "number of cores); use 1 on a CPU busy with other jobs, where "
+                        "several threads can run many times slower")
     models.add_argument("--seeds", type=_positive_int, metavar="N",
                         help="repetitions with seeds 0..N-1, each with its own split "
                         "(default: 1)")
@@ -236,9 +237,15 @@ def _check_models(parser, config: BenchmarkConfig) -> None:
 def _check_dataset(parser, config: BenchmarkConfig) -> None:
     if config.dataset in DATASETS:
         return
-    if not Path(config.dataset).expanduser().exists():
+    path = Path(config.dataset).expanduser()
+    if not path.exists():
         parser.error(f"--dataset: {config.dataset!r} is neither a dataset name "
                      f"({', '.join(DATASETS)}) nor an existing file or folder")
+    if config.format is None:
+        try:
+            guess_format(path)
+        except ValueError as error:
+            parser.error(f"--dataset: {error} (--format)")
 
 
 @contextlib.contextmanager

@@ -61,6 +61,23 @@ class TuningResult:
     best_estimator : estimator or None
         A clone of the estimator with ``best_params``, trained on all of ``X`` for
         ``best_epoch`` epochs; ``None`` when ``refit=False``.
+
+    Examples
+    --------
+    >>> from optuna.distributions import FloatDistribution
+    >>> from skvaecf import EASERecommender, strong_generalization_split
+    >>> from skvaecf.datasets import make_interactions
+    >>> from skvaecf.tuning import tune_recommender
+    >>> split = strong_generalization_split(make_interactions(200, 40, random_state=0).X,
+    ...                                     20, 20, random_state=0)
+    >>> result = tune_recommender(EASERecommender(device="cpu"), split.train,
+    ...                           split.validation_data,
+    ...                           {"l2": FloatDistribution(1.0, 100.0, log=True)},
+    ...                           n_trials=2, storage=None, random_state=0)
+    >>> [trial.state.name for trial in result.study.trials]
+    ['COMPLETE', 'COMPLETE']
+    >>> result.best_epoch, result.best_estimator.l2 == result.best_params["l2"]
+    (1, True)
     """
 
     study: optuna.Study

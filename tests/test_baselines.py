@@ -6,6 +6,7 @@ The shared estimator contract is tested for every model in ``test_api.py``.
 import numpy as np
 import pytest
 import scipy.sparse as sp
+import torch
 
 from skvaecf import ALSRecommender, EASERecommender, PopularityRecommender
 
@@ -67,6 +68,39 @@ def test_ease_raises_memory_error_stating_need_and_limit(small_interactions):
 def test_ease_accepts_a_max_memory_that_fits(small_interactions):
     model = EASERecommender(device="cpu", max_memory=12_800).fit(small_interactions)
     assert model.item_weights_.shape == (40, 40)
+
+
+def test_ease_falls_back_to_the_cpu_when_the_gpu_has_too_little_memory(
+        small_interactions, monkeypatch):
+    from skvaecf.models import ease
+
+    monkeypatch.setattr(ease, "resolve_device", lambda device: torch.device("cuda"))
+    monkeypatch.setattr(ease, "_available_memory",
+                        lambda device: 0 if device.type == "cuda" else 2**30)
+    with pytest.warns(UserWarning, match="do not fit in the memory of cuda"):
+        model = EASERecommender(device="cuda").fit(small_interactions)
+    assert model.device_ == "cpu"
+
+
+def test_ease_falls_back_to_the_cpu_when_a_gpu_allocation_fails(
+        small_interactions, monkeypatch):
+    from skvaecf.models import ease
+
+    solve_on = []
+    cpu_solve = ease._ease_weights
+
+    def failing_on_gpu(gram, l2, dtype, device):
+        solve_on.append(device.type)
+        if device.type == "cuda":
+            raise torch.cuda.OutOfMemoryError("CUDA out of memory")
+        return cpu_solve(gram, l2, dtype, device)
+
+    monkeypatch.setattr(ease, "resolve_device", lambda device: torch.device("cuda"))
+    monkeypatch.setattr(ease, "_available_memory", lambda device: 2**30)
+    monkeypatch.setattr(ease, "_ease_weights", failing_on_gpu)
+    with pytest.warns(UserWarning, match="ran out of memory on cuda"):
+        model = EASERecommender(device="cuda").fit(small_interactions)
+    assert solve_on == ["cuda", "cpu"] and model.device_ == "cpu"
 
 
 def test_ease_rejects_a_non_positive_l2(small_interactions):

@@ -61,6 +61,21 @@ def test_bad_values_are_usage_errors_naming_the_option(capsys, option, value):
     assert option.lstrip("-").split("-")[0] in err or "metric" in err
 
 
+def test_a_path_of_unknown_layout_without_format_is_a_usage_error(capsys, tmp_path):
+    (tmp_path / "log.bin").write_text("")
+    err = _usage_error(capsys, "benchmark", "--dataset", str(tmp_path / "log.bin"))
+    assert "cannot tell the layout" in err and "--format" in err
+
+
+def test_data_that_cannot_be_read_end_the_run_with_status_1_and_the_reason(capsys, tmp_path):
+    table = tmp_path / "clicks.csv"
+    table.write_text("customer,product\n1,2\n")
+    code = main(["benchmark", "--dataset", str(table), "--models", "popularity", "--quiet",
+                 "--output-dir", str(tmp_path / "out")])
+    assert code == 1
+    assert "error" in capsys.readouterr().err
+
+
 def test_an_unknown_config_file_key_is_a_usage_error(capsys, tmp_path):
     config = tmp_path / "run.toml"
     config.write_text('dataset = "synthetic"\nepoch = 3\n')

@@ -145,6 +145,7 @@ def test_a_grid_naming_an_unknown_parameter_gives_sklearns_error(small_interacti
         search.fit(small_interactions)
 
 
+@pytest.mark.filterwarnings("ignore:One or more of the test scores are non-finite")
 def test_an_invalid_value_fails_its_candidate_only(small_interactions):
     model = MultVAERecommender(**TINY_VAE)
     with pytest.warns(FitFailedWarning, match="dropout"):

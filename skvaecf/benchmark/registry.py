@@ -45,6 +45,14 @@ class ModelSpec:
         users and the one with the best validation NDCG@100 is evaluated on the test users.
     note : str
         How the parameters were chosen, for the report.
+
+    Examples
+    --------
+    >>> from skvaecf.benchmark import ModelSpec
+    >>> spec = ModelSpec("ease", "skvaecf.models.ease:EASERecommender",
+    ...                  grid={"l2": [100.0, 500.0]})
+    >>> spec.estimator_class()(l2=spec.grid["l2"][0])
+    EASERecommender(l2=100.0)
     """
 
     name: str

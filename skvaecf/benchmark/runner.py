@@ -62,6 +62,14 @@ class BenchmarkReport:
         The run was stopped (Ctrl-C) before all models finished.
     started, finished : str
         Local times.
+
+    Examples
+    --------
+    >>> from skvaecf.benchmark import BenchmarkConfig, run_benchmark
+    >>> report = run_benchmark(BenchmarkConfig(synthetic_users=300, synthetic_items=40,
+    ...                                        models=["popularity"]))
+    >>> report.interrupted, report.dataset["n_items"], sorted(report.to_dict())[:3]
+    (False, 36, ['dataset', 'environment', 'finished'])
     """
 
     settings: dict
@@ -373,7 +381,7 @@ def _fit_and_validate(estimator, split, device: str) -> dict:
               "device": getattr(estimator, "device_", "cpu")}
 
     history = getattr(estimator, "history_", None)
-    if history:
+    if history and history.get("seconds"):
         result.update(epochs_run=len(history["seconds"]),
                       best_epoch=getattr(estimator, "best_epoch_", None),
                       seconds_per_epoch=float(np.median(history["seconds"])),
