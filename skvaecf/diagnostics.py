@@ -11,6 +11,11 @@ this package with a VAE encoder (``MultVAERecommender``, ``AnchoredVAERecommende
 * :func:`mask_stability`: how much the posteriors and latent neighbourhoods move across
   independent input masks;
 * :func:`active_units`: how many latent dimensions carry information (posterior collapse).
+
+Distances, variances and the activity threshold are in the units of the latent space, which
+differ between models (the anchor loss, for one, contracts the latent space). Compare models
+with the scale-free summaries too: the neighbour overlap and the relative mask variance of
+:class:`MaskStability`.
 """
 
 from __future__ import annotations
@@ -313,7 +318,8 @@ def active_units(model, X, *, threshold: float = 0.01) -> int:
     X : {array-like, sparse matrix} of shape (n_users, n_items)
         Interactions of the users; at least 2.
     threshold : float, default=0.01
-        Variance above which a unit counts as active.
+        Variance above which a unit counts as active. It is absolute: a model whose whole
+        latent space is smaller has fewer active units at the same threshold.
 
     Returns
     -------
