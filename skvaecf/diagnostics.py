@@ -179,6 +179,18 @@ class MaskStability:
         Number of neighbours.
     n_masks : int
         Number of masks.
+
+    Examples
+    --------
+    :func:`mask_stability` returns it; the summaries are computed from the per-user arrays:
+
+    >>> import numpy as np
+    >>> from skvaecf.diagnostics import MaskStability
+    >>> result = MaskStability(neighbour_overlap=np.array([1.0, 0.5]),
+    ...                        mean_variance=np.array([0.0, 0.2]), total_variance=1.0,
+    ...                        k=2, n_masks=3)
+    >>> result.drift, result.mask_variance, result.relative_mask_variance
+    (0.25, 0.1, 0.1)
     """
 
     neighbour_overlap: np.ndarray

@@ -28,6 +28,13 @@ class Preset:
         Items with fewer users are removed first, once.
     expected_users, expected_items : int
         The sizes the paper reports after preprocessing the full official dataset.
+
+    Examples
+    --------
+    >>> from skvaecf.datasets import PRESETS
+    >>> preset = PRESETS["ml-20m"]
+    >>> preset.threshold, preset.min_user, preset.expected_users
+    (3.5, 5, 136677)
     """
 
     threshold: float
