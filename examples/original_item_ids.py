@@ -7,7 +7,6 @@ recommendations are translated back into item ids, for known users and for a new
 """
 
 import numpy as np
-import pandas as pd
 import scipy.sparse as sp
 
 from skvaecf import MultVAERecommender

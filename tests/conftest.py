@@ -8,16 +8,16 @@ import pytest
 import scipy.sparse as sp
 
 #: Where the real datasets live; override with the ``SKVAECF_SHARED_DATA`` variable.
-SHARED_DATA = Path(
-    os.environ.get("SKVAECF_SHARED_DATA", Path(__file__).resolve().parents[1] / ".." / "shared" / "data")
-)
+_DEFAULT_SHARED_DATA = Path(__file__).resolve().parents[1] / ".." / "shared" / "data"
+SHARED_DATA = Path(os.environ.get("SKVAECF_SHARED_DATA", _DEFAULT_SHARED_DATA))
 
 
 def shared_dataset(name: str) -> Path:
     """Return the folder of a shared dataset, skipping the test when it is absent."""
     path = SHARED_DATA / name
     if not path.is_dir():
-        pytest.skip(f"real dataset {name!r} not found under {SHARED_DATA} (set SKVAECF_SHARED_DATA)")
+        pytest.skip(f"real dataset {name!r} not found under {SHARED_DATA} "
+                    "(set SKVAECF_SHARED_DATA)")
     return path
 
 

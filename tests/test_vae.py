@@ -4,14 +4,13 @@ import pickle
 
 import numpy as np
 import pytest
-import scipy.sparse as sp
 import torch
 from sklearn.base import clone
 
 from conftest import shared_dataset
 from skvaecf import MultVAERecommender
 from skvaecf.metrics import evaluate_recommender
-from skvaecf.model_selection import fold_in_split, strong_generalization_split
+from skvaecf.model_selection import strong_generalization_split
 from skvaecf.models._network import SparseBatch
 
 TINY = dict(hidden_dims=(16,), latent_dim=8, epochs=3, batch_size=32, anneal_steps=0,

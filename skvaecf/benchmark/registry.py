@@ -25,7 +25,21 @@ __all__ = ["ModelSpec", "ModelUnavailableError", "available_models", "get_model_
 
 
 class ModelUnavailableError(ImportError):
-    """A model the benchmark knows cannot be imported from this installation."""
+    """A model the benchmark knows cannot be imported from this installation.
+
+    Raised by :meth:`ModelSpec.estimator_class`; the message names the model, the module
+    and the reason. It is an :class:`ImportError`, so ``except ImportError`` catches it.
+
+    Examples
+    --------
+    >>> from skvaecf.benchmark import ModelSpec, ModelUnavailableError
+    >>> spec = ModelSpec("missing", "skvaecf.no_such_module:NoModel")
+    >>> try:
+    ...     spec.estimator_class()
+    ... except ModelUnavailableError as error:
+    ...     print(type(error).__name__, isinstance(error, ImportError))
+    ModelUnavailableError True
+    """
 
 
 @dataclass(frozen=True)
