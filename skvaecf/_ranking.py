@@ -17,6 +17,13 @@ def users_per_batch(n_items: int, cap: int = 4096) -> int:
     return int(max(1, min(cap, _MAX_SCORES_PER_BATCH // max(n_items, 1))))
 
 
+def _check_no_nan(scores: torch.Tensor) -> None:
+    """A NaN score has no rank: refuse it rather than return an arbitrary order."""
+    if torch.isnan(scores).any():
+        raise ValueError("the model gave NaN scores: its weights are not finite (training "
+                         "diverged, or the input values are too large).")
+
+
 def score_all(score_batch: Callable[[sp.csr_matrix], torch.Tensor], X: sp.csr_matrix
               ) -> np.ndarray:
     """Dense float32 scores of every user, computed batch by batch."""
@@ -26,6 +33,7 @@ def score_all(score_batch: Callable[[sp.csr_matrix], torch.Tensor], X: sp.csr_ma
     with torch.no_grad():
         for start in range(0, X.shape[0], step):
             batch_scores = score_batch(X[start:start + step])
+            _check_no_nan(batch_scores)
             scores[start:start + step] = batch_scores.float().cpu().numpy()
     return scores
 
@@ -57,6 +65,7 @@ def rank_top_k(score_batch: Callable[[sp.csr_matrix], torch.Tensor], X: sp.csr_m
         for start in range(0, X.shape[0], step):
             batch = X[start:start + step]
             scores = score_batch(batch).float()
+            _check_no_nan(scores)
 
             if exclude_seen and batch.nnz:
                 rows = np.repeat(np.arange(batch.shape[0]), np.diff(batch.indptr))

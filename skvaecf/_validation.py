@@ -33,8 +33,8 @@ def check_interactions(X, *, estimator=None, reset: bool = True, name: str = "X"
     Raises
     ------
     ValueError
-        If ``X`` is empty, has NaN or infinite values, negative values, or a number of items
-        different from the one seen at ``fit``.
+        If ``X`` is empty, has NaN or infinite values, negative values, values beyond the
+        float32 range, or a number of items different from the one seen at ``fit``.
     TypeError
         If ``X`` is not numeric.
     """
@@ -48,11 +48,23 @@ def check_interactions(X, *, estimator=None, reset: bool = True, name: str = "X"
     check_non_negative(X, f"{type(estimator).__name__ if estimator else 'check_interactions'}"
                           f" ({name})")
 
+    values = X.data if sp.issparse(X) else X
+    if values.size and np.abs(values).max() > np.finfo(np.float32).max:
+        raise ValueError(_too_large_for_float32(name))
+
     X = sp.csr_matrix(X, dtype=np.float32, copy=True)
     X.sum_duplicates()
     X.eliminate_zeros()
     X.sort_indices()
+    if not np.isfinite(X.data).all():  # duplicate entries summed beyond the float32 range
+        raise ValueError(_too_large_for_float32(name))
     return X
+
+
+def _too_large_for_float32(name: str) -> str:
+    return (f"{name} has values too large for float32 (above "
+            f"{np.finfo(np.float32).max:.3g}), the precision the models compute in; rescale "
+            "the values.")
 
 
 def check_held_out(X_fold_in: sp.csr_matrix, X_held_out, *, name: str = "y") -> sp.csr_matrix:
@@ -70,6 +82,12 @@ def check_held_out(X_fold_in: sp.csr_matrix, X_held_out, *, name: str = "y") -> 
     Returns
     -------
     X_held_out : scipy.sparse.csr_matrix of dtype float32
+
+    Raises
+    ------
+    ValueError
+        If the shapes differ, the held-out matrix is empty, or it shares entries with the
+        fold-in matrix.
     """
     if X_held_out is None:
         raise ValueError(f"{name} is None; expected the held-out interactions of the users.")
@@ -84,13 +102,32 @@ def check_held_out(X_fold_in: sp.csr_matrix, X_held_out, *, name: str = "y") -> 
             f"{name} has shape {held_out.shape} but the fold-in matrix has shape "
             f"{X_fold_in.shape}; both must be users x items for the same users and items."
         )
+
+    if held_out.nnz == 0:
+        raise ValueError(f"{name} has no interactions: no user has a held-out item to rank, "
+                         "so no metric can be computed. Check the fold-in/held-out split.")
+    n_shared = X_fold_in.multiply(held_out).nnz
+    if n_shared:
+        raise ValueError(
+            f"{name} shares {n_shared} user-item entries with the fold-in matrix. Items of "
+            "the fold-in part are never recommended, so a held-out item that is also in the "
+            "fold-in part can never be found: the two parts must be disjoint "
+            "(skvaecf.model_selection.fold_in_split makes such a split)."
+        )
     return held_out
 
 
-def check_k(k, n_items: int, *, name: str = "k") -> int:
-    """Check that ``k`` is an integer in ``[1, n_items]`` and return it as ``int``."""
+def check_k(k, n_items: int | None, *, name: str = "k") -> int:
+    """Check that ``k`` is an integer in ``[1, n_items]`` and return it as ``int``.
+
+    ``n_items=None`` sets no upper bound.
+    """
     if isinstance(k, bool) or not isinstance(k, numbers.Integral):
         raise TypeError(f"{name} must be an integer, got {k!r} of type {type(k).__name__}.")
+    if n_items is None:
+        if k < 1:
+            raise ValueError(f"{name}={k} is out of range: it must be at least 1.")
+        return int(k)
     if not 1 <= k <= n_items:
         raise ValueError(f"{name}={k} is out of range: it must be between 1 and the number "
                          f"of items ({n_items}).")

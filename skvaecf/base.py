@@ -164,6 +164,8 @@ class BaseRecommender(BaseEstimator):
         """
         X = self._check_inference_input(X)
         k = check_k(k, self.n_features_in_)
+        if not isinstance(exclude_seen, (bool, np.bool_)):
+            raise TypeError(f"exclude_seen must be True or False, got {exclude_seen!r}.")
         return rank_top_k(self._score_batch, X, k, exclude_seen=exclude_seen)
 
     def predict(self, X) -> sp.csr_matrix:

@@ -24,8 +24,10 @@ import re
 import numpy as np
 import scipy.sparse as sp
 from sklearn.pipeline import Pipeline
+from sklearn.utils import check_array
 
 from skvaecf._validation import check_held_out, check_interactions, check_k
+from skvaecf.model_selection import check_fold_in_parameters, fold_in_split
 
 __all__ = [
     "recall_at_k",
@@ -91,7 +93,7 @@ def ranking_metrics(top_items, y_true, metrics=("ndcg@100",), *, per_user: bool 
         Item indices, best first, as returned by ``recommend``; -1 marks an empty slot.
     y_true : {array-like, sparse matrix} of shape (n_users, n_items)
         Held-out interactions; non-zero entries are the relevant items.
-    metrics : sequence of str, default=("ndcg@100",)
+    metrics : str or sequence of str, default=("ndcg@100",)
         Names ``"ndcg@K"`` or ``"recall@K"``. K may exceed ``n_ranked`` (for example when the
         catalogue is smaller than K): the missing positions count as misses.
     per_user : bool, default=False
@@ -106,7 +108,10 @@ def ranking_metrics(top_items, y_true, metrics=("ndcg@100",), *, per_user: bool 
     Raises
     ------
     ValueError
-        If the shapes disagree, or no user has a held-out item (when means are asked for).
+        If the shapes disagree, an item index is out of range or repeated in a user's list,
+        or no user has a held-out item (when means are asked for).
+    TypeError
+        If ``top_items`` does not hold integers.
 
     Examples
     --------
@@ -116,15 +121,13 @@ def ranking_metrics(top_items, y_true, metrics=("ndcg@100",), *, per_user: bool 
     {'recall@2': 0.25, 'ndcg@2': 0.3065...}
     """
     y_true = check_interactions(y_true, name="y_true")
-    top_items = np.asarray(top_items)
-    if top_items.ndim != 2 or top_items.shape[0] != y_true.shape[0]:
-        raise ValueError(f"top_items must have shape (n_users, n_ranked) with n_users = "
-                         f"{y_true.shape[0]}; got shape {top_items.shape}.")
-    if top_items.size and top_items.max() >= y_true.shape[1]:
-        raise ValueError(f"top_items holds item index {top_items.max()} but y_true has only "
-                         f"{y_true.shape[1]} items.")
+    top_items = _check_top_items(top_items, y_true.shape)
+    if isinstance(metrics, str):
+        metrics = [metrics]
 
     parsed = {name: _parse_metric(name) for name in metrics}
+    if not parsed:
+        raise ValueError("metrics is empty: name at least one metric, such as 'ndcg@100'.")
     n_relevant = np.diff(y_true.indptr)
     if not per_user and not np.any(n_relevant > 0):
         raise ValueError("No user has a held-out interaction in y_true: the metrics are "
@@ -137,6 +140,32 @@ def ranking_metrics(top_items, y_true, metrics=("ndcg@100",), *, per_user: bool 
         values = _per_user(kind, hits, n_relevant, k)
         results[name] = values if per_user else float(np.nanmean(values))
     return results
+
+
+def _check_top_items(top_items, shape: tuple[int, int]) -> np.ndarray:
+    """Validate ranked lists: integers in ``[-1, n_items)``, no item twice in a list."""
+    top_items = np.asarray(top_items)
+    n_users, n_items = shape
+    if top_items.ndim != 2 or top_items.shape[0] != n_users:
+        raise ValueError(f"top_items must have shape (n_users, n_ranked) with n_users = "
+                         f"{n_users}; got shape {top_items.shape}.")
+    if top_items.size == 0:
+        return top_items
+    if not np.issubdtype(top_items.dtype, np.integer):
+        raise TypeError(f"top_items must hold integer item indices, got dtype "
+                        f"{top_items.dtype}.")
+
+    if top_items.max() >= n_items or top_items.min() < -1:
+        bad = top_items.max() if top_items.max() >= n_items else top_items.min()
+        raise ValueError(f"top_items holds item index {bad}, outside [0, {n_items}) (y_true "
+                         f"has {n_items} items; -1 marks an empty slot).")
+    ordered = np.sort(top_items, axis=1)
+    repeated = (ordered[:, 1:] == ordered[:, :-1]) & (ordered[:, 1:] >= 0)
+    users = np.flatnonzero(repeated.any(axis=1))
+    if users.size:
+        raise ValueError(f"top_items lists an item more than once for {users.size} user(s) "
+                         f"(first: row {users[0]}); a ranking holds each item at most once.")
+    return top_items
 
 
 def _top_k_from_scores(y_score: np.ndarray, k: int) -> np.ndarray:
@@ -152,15 +181,22 @@ def _top_k_from_scores(y_score: np.ndarray, k: int) -> np.ndarray:
 
 def _metric_from_scores(kind, y_true, y_score, k, per_user):
     y_true = check_interactions(y_true, name="y_true")
-    y_score = np.asarray(y_score)
+    y_score = check_array(y_score, dtype=np.float64, ensure_all_finite=False,
+                          ensure_min_samples=1, ensure_min_features=1, input_name="y_score")
     if y_score.shape != y_true.shape:
         raise ValueError(f"y_score has shape {y_score.shape} but y_true has shape "
                          f"{y_true.shape}; both must be users x items.")
-    check_k(k, y_true.shape[1])
+    n_nan = int(np.isnan(y_score).sum())
+    if n_nan:
+        raise ValueError(f"y_score has {n_nan} NaN values; a NaN score has no rank. Use "
+                         "-inf for items to exclude from the ranking.")
+    k = check_k(k, None)
 
+    # Beyond the catalogue nothing changes: the whole catalogue is ranked.
+    n_ranked = min(k, y_true.shape[1])
     name = f"{kind}@{k}"
     top = np.concatenate(
-        [_top_k_from_scores(y_score[s:s + _HIT_BATCH_USERS], k)
+        [_top_k_from_scores(y_score[s:s + _HIT_BATCH_USERS], n_ranked)
          for s in range(0, y_score.shape[0], _HIT_BATCH_USERS)]
     )
     return ranking_metrics(top, y_true, [name], per_user=per_user)[name]
@@ -180,7 +216,7 @@ def recall_at_k(y_true, y_score, k: int = 20, *, per_user: bool = False):
         Scores, higher is better. Give the fold-in items a score of ``-inf`` to exclude them
         from the ranking, as the protocol requires.
     k : int, default=20
-        Cut-off, between 1 and ``n_items``.
+        Cut-off, at least 1. A cut-off beyond the number of items ranks the whole catalogue.
     per_user : bool, default=False
         Return the per-user values (NaN where nothing is held out) instead of their mean.
 
@@ -213,7 +249,7 @@ def ndcg_at_k(y_true, y_score, k: int = 100, *, per_user: bool = False):
     y_score : array-like of shape (n_users, n_items)
         Scores, higher is better; use ``-inf`` for fold-in items.
     k : int, default=100
-        Cut-off, between 1 and ``n_items``.
+        Cut-off, at least 1. A cut-off beyond the number of items ranks the whole catalogue.
     per_user : bool, default=False
         Return the per-user values (NaN where nothing is held out) instead of their mean.
 
@@ -286,14 +322,13 @@ class RecommenderScorer:
     def __init__(self, metric: str, held_out_fraction: float, min_interactions: int,
                  random_state):
         _parse_metric(metric)
+        check_fold_in_parameters(held_out_fraction, min_interactions)
         self.metric = metric
         self.held_out_fraction = held_out_fraction
         self.min_interactions = min_interactions
         self.random_state = random_state
 
     def __call__(self, estimator, X, y=None) -> float:
-        from skvaecf.model_selection import fold_in_split
-
         fold_in = check_interactions(X)
         if y is None:
             fold_in, held_out = fold_in_split(

@@ -57,11 +57,7 @@ def fold_in_split(X, held_out_fraction: float = 0.2, *, min_interactions: int = 
     >>> held_out.sum(axis=1).A1, fold_in.sum(axis=1).A1
     (array([2., 2.], dtype=float32), array([8., 8.], dtype=float32))
     """
-    if not 0.0 < held_out_fraction < 1.0:
-        raise ValueError(f"held_out_fraction must be in (0, 1), got {held_out_fraction!r}.")
-    if not isinstance(min_interactions, numbers.Integral) or min_interactions < 1:
-        raise ValueError(f"min_interactions must be a positive integer, got "
-                         f"{min_interactions!r}.")
+    check_fold_in_parameters(held_out_fraction, min_interactions)
     X = check_interactions(X)
     rng = check_random_state(random_state)
 
@@ -77,6 +73,18 @@ def fold_in_split(X, held_out_fraction: float = 0.2, *, min_interactions: int = 
     is_held = rank < n_held[rows]
 
     return _select_entries(X, ~is_held), _select_entries(X, is_held)
+
+
+def check_fold_in_parameters(held_out_fraction, min_interactions) -> None:
+    """Raise a clear error unless the parameters of :func:`fold_in_split` are valid."""
+    if (isinstance(held_out_fraction, bool) or not isinstance(held_out_fraction, numbers.Real)
+            or not 0.0 < held_out_fraction < 1.0):
+        raise ValueError(f"held_out_fraction must be a number in (0, 1), got "
+                         f"{held_out_fraction!r}.")
+    if (isinstance(min_interactions, bool) or not isinstance(min_interactions, numbers.Integral)
+            or min_interactions < 1):
+        raise ValueError(f"min_interactions must be a positive integer, got "
+                         f"{min_interactions!r}.")
 
 
 def _select_entries(X: sp.csr_matrix, keep: np.ndarray) -> sp.csr_matrix:

@@ -165,6 +165,14 @@ def test_fit_rejects_invalid_values(estimator, small_interactions, value, messag
 
 
 @parametrize
+def test_fit_rejects_values_beyond_the_float32_range(estimator, small_interactions):
+    X = small_interactions.toarray().astype(np.float64)
+    X[3, 5] = 1e39
+    with pytest.raises(ValueError, match="too large for float32"):
+        clone(estimator).fit(X)
+
+
+@parametrize
 def test_fit_rejects_empty_and_all_zero_matrices(estimator):
     with pytest.raises(ValueError):
         clone(estimator).fit(sp.csr_matrix((0, 10), dtype=np.float32))
@@ -189,6 +197,38 @@ def test_a_different_number_of_items_at_prediction_is_rejected(fitted, small_int
 def test_score_rejects_held_out_of_another_shape(fitted, small_interactions):
     with pytest.raises(ValueError, match="shape"):
         fitted.score(small_interactions[:10], small_interactions[:9])
+
+
+@parametrize_fitted
+def test_score_rejects_held_out_items_that_are_also_fold_in(fitted, small_interactions):
+    users = small_interactions[:20]
+    with pytest.raises(ValueError, match="shares .* entries with the fold-in"):
+        fitted.score(users, users)
+
+
+@parametrize_fitted
+def test_score_rejects_an_empty_held_out_matrix(fitted, small_interactions):
+    empty = sp.csr_matrix(small_interactions[:20].shape, dtype=np.float32)
+    with pytest.raises(ValueError, match="no interactions"):
+        fitted.score(small_interactions[:20], empty)
+
+
+@parametrize
+def test_validation_data_that_cannot_be_scored_is_rejected_before_training(
+        estimator, small_interactions):
+    fold_in = small_interactions[:20]
+    empty = sp.csr_matrix(fold_in.shape, dtype=np.float32)
+    for held_out, message in [(fold_in, "shares"), (empty, "no interactions")]:
+        model = clone(estimator)
+        with pytest.raises(ValueError, match=message):
+            model.fit(small_interactions[20:], validation_data=(fold_in, held_out))
+        assert not hasattr(model, "n_features_in_") or not hasattr(model, "history_")
+
+
+@parametrize_fitted
+def test_recommend_rejects_a_non_boolean_exclude_seen(fitted, small_interactions):
+    with pytest.raises(TypeError, match="exclude_seen"):
+        fitted.recommend(small_interactions[:2], k=3, exclude_seen="no")
 
 
 @parametrize

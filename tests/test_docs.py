@@ -99,6 +99,19 @@ def test_public_name_has_a_page_in_the_api_reference(built_site, names, value):
         f"autosummary list of docs/api/index.rst (looked for {[p.name for p in pages]})")
 
 
+def test_the_readme_example_runs_and_its_search_tells_the_betas_apart():
+    readme = (ROOT / "README.md").read_text()
+    blocks = re.findall(r"```python\n(.*?)```", readme, re.DOTALL)
+    assert len(blocks) == 1, "README.md should hold exactly one Python example"
+    namespace: dict = {}
+    exec(compile(blocks[0], "README.md", "exec"), namespace)  # noqa: S102
+
+    scores = namespace["search"].cv_results_["mean_test_score"]
+    assert len(set(scores)) == len(scores), "the grid's candidates all scored the same"
+    assert 0.0 < namespace["model"].score(namespace["split"].test_fold_in,
+                                          namespace["split"].test_held_out) <= 1.0
+
+
 def test_every_example_script_is_in_the_gallery():
     gallery = "\n".join(path.read_text() for path in DOCS.rglob("*.rst"))
     missing = [script.name for script in sorted((ROOT / "examples").glob("*.py"))

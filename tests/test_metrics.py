@@ -79,9 +79,78 @@ def test_shape_mismatch_is_rejected():
         ndcg_at_k(np.ones((3, 4)), np.ones((3, 5)), k=2)
 
 
-def test_k_outside_the_catalogue_is_rejected():
-    with pytest.raises(ValueError, match="k=5"):
-        recall_at_k(np.ones((2, 4)), np.ones((2, 4)), k=5)
+@pytest.mark.parametrize("metric", [ndcg_at_k, recall_at_k])
+def test_k_beyond_the_catalogue_ranks_the_whole_catalogue(metric):
+    y_true, y_score = _random_case(n_items=30)
+    assert metric(y_true, y_score, k=100) == metric(y_true, y_score, k=30)
+
+
+def test_ndcg_beyond_the_catalogue_agrees_with_sklearn():
+    y_true, y_score = _random_case(n_items=30)
+    evaluated = y_true.sum(axis=1) > 0
+    expected = ndcg_score(y_true[evaluated], y_score[evaluated], k=100)
+    assert ndcg_at_k(y_true, y_score, k=100) == pytest.approx(expected, rel=1e-10)
+
+
+@pytest.mark.parametrize("k, error", [(0, ValueError), (-2, ValueError), (2.0, TypeError),
+                                      (True, TypeError)])
+def test_k_must_be_a_positive_integer(k, error):
+    with pytest.raises(error, match="k"):
+        recall_at_k(np.ones((2, 4)), np.ones((2, 4)), k=k)
+
+
+def test_nan_scores_are_rejected():
+    y_score = np.array([[0.3, np.nan, 0.1, 0.2]])
+    with pytest.raises(ValueError, match="1 NaN values"):
+        ndcg_at_k(np.array([[1, 0, 1, 0]]), y_score, k=2)
+
+
+def test_sparse_scores_are_rejected_with_a_hint():
+    with pytest.raises(TypeError, match="toarray"):
+        ndcg_at_k(np.array([[1, 0, 1, 0]]), sp.csr_matrix(np.ones((1, 4))), k=2)
+
+
+def test_complex_scores_are_rejected():
+    with pytest.raises(ValueError, match="[Cc]omplex"):
+        ndcg_at_k(np.array([[1, 0, 1, 0]]), np.ones((1, 4)) * 1j, k=2)
+
+
+def test_ranking_metrics_reject_an_item_listed_twice():
+    held_out = sp.csr_matrix(np.array([[1, 0, 1, 0]]))
+    with pytest.raises(ValueError, match="more than once for 1 user"):
+        ranking_metrics(np.array([[0, 0]]), held_out, ["recall@2"])
+
+
+def test_ranking_metrics_allow_several_empty_slots():
+    held_out = sp.csr_matrix(np.array([[1, 0, 1, 0]]))
+    assert ranking_metrics(np.array([[0, -1, -1]]), held_out, ["recall@3"])["recall@3"] == 0.5
+
+
+@pytest.mark.parametrize("bad", [-5, 4])
+def test_ranking_metrics_reject_item_indices_out_of_range(bad):
+    held_out = sp.csr_matrix(np.array([[1, 0, 1, 0]]))
+    with pytest.raises(ValueError, match=f"item index {bad}"):
+        ranking_metrics(np.array([[0, bad]]), held_out, ["recall@2"])
+
+
+def test_ranking_metrics_reject_non_integer_indices():
+    held_out = sp.csr_matrix(np.array([[1, 0, 1, 0]]))
+    with pytest.raises(TypeError, match="integer item indices"):
+        ranking_metrics(np.array([[0.0, 2.0]]), held_out, ["recall@2"])
+
+
+def test_ranking_metrics_accept_a_single_metric_name():
+    held_out = sp.csr_matrix(np.array([[1, 0, 1, 0]]))
+    assert ranking_metrics(np.array([[0, 1]]), held_out, "recall@2") == {"recall@2": 0.5}
+
+
+@pytest.mark.parametrize("params, name", [({"held_out_fraction": 1.5}, "held_out_fraction"),
+                                          ({"held_out_fraction": 0.0}, "held_out_fraction"),
+                                          ({"min_interactions": -1}, "min_interactions"),
+                                          ({"min_interactions": 2.5}, "min_interactions")])
+def test_a_scorer_with_impossible_split_parameters_is_rejected_when_made(params, name):
+    with pytest.raises(ValueError, match=name):
+        make_recommender_scorer("ndcg@10", **params)
 
 
 def test_no_held_out_item_at_all_is_an_error():

@@ -110,6 +110,21 @@ def test_impossible_parameters_are_rejected_at_fit(small_interactions, params, n
         model.fit(small_interactions)
 
 
+def test_training_that_diverges_stops_with_a_clear_error(small_interactions):
+    model = MultVAERecommender(**{**TINY, "learning_rate": 1e6, "validation_fraction": None},
+                               random_state=0)
+    with pytest.raises(ValueError, match="training diverged.*learning_rate"):
+        model.fit(small_interactions)
+
+
+def test_nan_scores_are_refused_rather_than_ranked(small_interactions):
+    model = MultVAERecommender(**TINY, random_state=0).fit(small_interactions)
+    with torch.no_grad():
+        model.network_.decoder[-1].bias.fill_(float("nan"))
+    with pytest.raises(ValueError, match="NaN scores"):
+        model.recommend(small_interactions[:3], k=5)
+
+
 def test_unavailable_device_is_rejected(small_interactions):
     if torch.cuda.is_available():
         pytest.skip("CUDA is available here")

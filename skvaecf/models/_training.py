@@ -168,6 +168,11 @@ def run_epoch(state: TrainingState, X: sp.csr_matrix, *, validation,
     With ``validation`` (a pair of fold-in and held-out CSR matrices), NDCG@100 is measured
     after the epoch and the best epoch is tracked; ``keep_best_weights`` also copies its
     weights into ``state.best_weights``. Without validation the last epoch counts as best.
+
+    Raises
+    ------
+    ValueError
+        If the epoch's mean loss is not finite (training diverged).
     """
     state.network.train()
     state.objective.train()
@@ -175,6 +180,7 @@ def run_epoch(state: TrainingState, X: sp.csr_matrix, *, validation,
     started = time.perf_counter()
     sums = _train_one_epoch(state, X)
     _record(state.history, epoch=state.epoch, seconds=time.perf_counter() - started, **sums)
+    _check_finite_loss(state, sums["loss"])
 
     if validation is None:
         state.best_epoch = state.epoch
@@ -277,6 +283,17 @@ def resume_training(checkpoint: TrainingCheckpoint, network: VAENetwork,
                          checkpoint.config, history=checkpoint.history, epoch=checkpoint.epoch,
                          n_steps=checkpoint.n_steps, best_epoch=checkpoint.best_epoch,
                          best_score=checkpoint.best_score, best_weights=checkpoint.best_weights)
+
+
+def _check_finite_loss(state: TrainingState, loss: float) -> None:
+    """Stop with a clear error once training has diverged: every later epoch would be NaN."""
+    if math.isfinite(loss):
+        return
+    raise ValueError(
+        f"training diverged: the mean loss of epoch {state.epoch} is {loss} (after "
+        f"{state.n_steps} gradient steps). Lower learning_rate (now "
+        f"{state.config.learning_rate:g}) or check the scale of the input values."
+    )
 
 
 def _validation_score(network: VAENetwork, validation, device: torch.device) -> float:
