@@ -23,7 +23,7 @@ from skvaecf.benchmark.config import DEFAULT_METRICS, SYNTHETIC_SIZE
 from skvaecf.benchmark.data import DATASETS, FORMATS, guess_format
 from skvaecf.benchmark.runner import select_models
 
-__all__ = ["main", "build_parser"]
+__all__ = ["build_parser", "main"]
 
 logger = logging.getLogger(__name__)
 

@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import logging
 import math
+import numbers
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
@@ -32,6 +33,10 @@ logger = logging.getLogger(__name__)
 
 #: Storage used when none is given: a SQLite file in the working directory.
 DEFAULT_STORAGE = "sqlite:///skvaecf-studies.db"
+
+#: User attribute of a study recording what it searches: metric, estimator class and the
+#: names of the searched parameters. A resumed study must search the same.
+SEARCH_ATTRIBUTE = "skvaecf_search"
 
 
 def _import_optuna():
@@ -60,7 +65,13 @@ class TuningResult:
         Epoch of that score (1 for models without ``partial_fit``).
     best_estimator : estimator or None
         A clone of the estimator with ``best_params``, trained on all of ``X`` for
-        ``best_epoch`` epochs; ``None`` when ``refit=False``.
+        ``best_epoch`` epochs; ``None`` when ``refit=False``. For a model trained by epochs
+        its ``epochs`` parameter is set to ``best_epoch`` and its ``validation_fraction``
+        (if it has one) to ``None``, so that its parameters say how it was trained:
+        ``clone(best_estimator).fit(X)`` trains the same model again (with an integer
+        ``random_state``, on the CPU), and so does ``fit(X, validation_data=...)`` with the
+        validation users of the search when ``metric`` is ``"ndcg@100"``, the metric by
+        which ``fit`` keeps its best epoch.
 
     Examples
     --------
@@ -118,11 +129,12 @@ def tune_recommender(estimator, X, validation_data, param_space, *, n_trials: in
         ``optuna.Trial`` and returning the dict of parameters to set, sampled with the
         trial's ``suggest_*`` methods. Use the callable for values Optuna cannot store,
         such as tuples: ``{"hidden_dims": (trial.suggest_int("width", 100, 600),)}``.
-    n_trials : int or None, default=20
+    n_trials : int >= 0 or None, default=20
         Trials to run in this call (they add to those already in a resumed study); ``None``
-        runs trials until ``timeout``. 0 runs none: the result is then read from the
-        stored study.
-    timeout : float or None, default=None
+        runs trials until ``timeout`` (with ``timeout=None`` too, until the process is
+        interrupted, as Optuna does). 0 runs none: the result is then read from the
+        stored study, which must hold a completed trial.
+    timeout : float > 0 or None, default=None
         Stop starting new trials after this many seconds.
     metric : str, default="ndcg@100"
         ``"ndcg@K"`` or ``"recall@K"`` on the validation users; higher is better.
@@ -132,8 +144,9 @@ def tune_recommender(estimator, X, validation_data, param_space, *, n_trials: in
         ``None`` for a study kept in memory only.
     study_name : str or None, default=None
         Name of the study in the storage. An existing study of that name is resumed (its
-        trials count in the search); ``None`` creates a new study with a generated name,
-        logged and available as ``result.study.study_name``.
+        trials count in the search) if it was made for the same ``metric``, estimator class
+        and parameter names; ``None`` creates a new study with a generated name, logged and
+        available as ``result.study.study_name``.
     sampler : optuna.samplers.BaseSampler, default=None
         Optuna's sampler; ``None`` uses ``TPESampler(seed=random_state)``.
     pruner : optuna.pruners.BasePruner, default=None
@@ -143,8 +156,9 @@ def tune_recommender(estimator, X, validation_data, param_space, *, n_trials: in
         is stopped. ``optuna.pruners.NopPruner()`` switches pruning off.
     refit : bool, default=True
         Train the best parameters on ``X`` for the best trial's best epoch and return the
-        model as ``best_estimator``. With an integer ``random_state`` in the estimator, it
-        is the model of the best trial at its best epoch.
+        model as ``best_estimator``, with ``epochs`` set to that epoch (see
+        :class:`TuningResult`). With an integer ``random_state`` in the estimator, it is the
+        model of the best trial at its best epoch.
     random_state : int or None, default=None
         Seed of the default sampler.
 
@@ -157,7 +171,9 @@ def tune_recommender(estimator, X, validation_data, param_space, *, n_trials: in
     ------
     ValueError
         If ``param_space`` names a parameter the estimator does not have (sklearn's
-        message), or if no trial completed.
+        message), if ``n_trials`` or ``timeout`` is not a valid budget, if the resumed study
+        was made for another metric, estimator class or set of parameters (before any
+        trial runs), or if no trial completed.
     TypeError
         If ``param_space`` is neither a dict of distributions nor a callable, or
         ``estimator`` is not a recommender trained by ``fit`` or by epochs.
@@ -168,6 +184,13 @@ def tune_recommender(estimator, X, validation_data, param_space, *, n_trials: in
     estimator) is recorded as failed, with the error in its ``fail_reason`` user attribute
     and a logged warning, and the study goes on; an unknown parameter name stops the study,
     since every trial would fail. Pruned trials keep their per-epoch scores.
+
+    A new study records what it searches in its ``"skvaecf_search"`` user attribute: the
+    metric, the estimator's class name and the sorted names of the parameters that
+    ``param_space`` sets. Resuming it with other ones raises, since trials scored by
+    another metric or set on other parameters cannot be compared, nor replayed for the
+    refit. A callable ``param_space`` is called once on a throw-away trial before the
+    search, to learn the names of the parameters it sets.
 
     To spread a search over several processes or machines, start this function in each of
     them with the same ``storage`` (a database server; SQLite suits one machine) and the
@@ -201,7 +224,10 @@ def tune_recommender(estimator, X, validation_data, param_space, *, n_trials: in
     (2, 5)
     """
     optuna = _import_optuna()
-    _parse_metric(metric)
+    kind, k = _parse_metric(metric)
+    metric = f"{kind}@{k}"
+    n_trials = _check_n_trials(n_trials)
+    _check_timeout(timeout)
     if not hasattr(estimator, "recommend"):
         raise TypeError("estimator must be a recommender of skvaecf (with a recommend "
                         f"method); got {type(estimator).__name__}.")
@@ -210,7 +236,9 @@ def tune_recommender(estimator, X, validation_data, param_space, *, n_trials: in
                         "to bound the epochs of a trial.")
     X = check_interactions(X)
     validation_data = _check_validation_pair(validation_data, X.shape[1])
-    suggest = _parameter_sampler(estimator, param_space, optuna)
+    suggest, param_names = _parameter_sampler(estimator, param_space, optuna)
+    search = {"metric": metric, "estimator": type(estimator).__name__,
+              "param_names": param_names}
 
     study = optuna.create_study(
         storage=storage, study_name=study_name, direction="maximize", load_if_exists=True,
@@ -218,8 +246,11 @@ def tune_recommender(estimator, X, validation_data, param_space, *, n_trials: in
             seed=random_state),
         pruner=pruner if pruner is not None else optuna.pruners.MedianPruner(
             n_startup_trials=5, n_warmup_steps=5))
+    _check_study_search(study, search)
     logger.info("study %r in %s: %d trials already recorded", study.study_name,
                 storage or "memory", len(study.trials))
+    if n_trials == 0:
+        _check_something_to_read(study, optuna)
 
     def objective(trial) -> float:
         model = clone(estimator).set_params(**suggest(trial))
@@ -227,14 +258,63 @@ def tune_recommender(estimator, X, validation_data, param_space, *, n_trials: in
             return _train_trial(model, trial, X, validation_data, metric, optuna)
         except optuna.TrialPruned:
             raise
-        except Exception as exc:  # a failed trial is recorded and the study goes on
+        except Exception as exc:  # noqa: BLE001 - a failed trial is recorded, the study goes on
             logger.warning("trial %d failed: %s: %s", trial.number, type(exc).__name__, exc)
             trial.set_user_attr("fail_reason", f"{type(exc).__name__}: {exc}")
             return math.nan
 
-    if n_trials is None or n_trials > 0:
+    if n_trials != 0:
         study.optimize(objective, n_trials=n_trials, timeout=timeout)
     return _best_result(study, estimator, suggest, X, refit, metric, optuna)
+
+
+def _check_n_trials(n_trials) -> int | None:
+    if n_trials is None:
+        return None
+    if (isinstance(n_trials, bool) or not isinstance(n_trials, numbers.Integral)
+            or n_trials < 0):
+        raise ValueError("n_trials must be an integer >= 0 (0 reads the result of a stored "
+                         f"study) or None (run until timeout); got {n_trials!r}.")
+    return int(n_trials)
+
+
+def _check_timeout(timeout) -> None:
+    if timeout is None:
+        return
+    if (isinstance(timeout, bool) or not isinstance(timeout, numbers.Real)
+            or not timeout > 0):
+        raise ValueError("timeout must be a number of seconds > 0, or None; got "
+                         f"{timeout!r}.")
+
+
+def _check_study_search(study, search: dict) -> None:
+    """Record what a study searches; refuse to resume one whose trials searched another.
+
+    A study without trials takes the new record: it holds nothing to mix up.
+    """
+    recorded = study.user_attrs.get(SEARCH_ATTRIBUTE)
+    if recorded is not None and study.trials:
+        differences = [f"{key} {recorded.get(key)!r} in the study, {value!r} now"
+                       for key, value in search.items() if recorded.get(key) != value]
+        if differences:
+            raise ValueError(f"study {study.study_name!r} was made for another search: "
+                             f"{'; '.join(differences)}. Resume it with the same metric, "
+                             "estimator class and parameters, or pass another study_name.")
+    elif recorded is None and study.trials:
+        logger.warning("study %r has %d trials but no record of its metric, estimator and "
+                       "parameters: they cannot be checked against this search",
+                       study.study_name, len(study.trials))
+
+    if recorded != search:
+        study.set_user_attr(SEARCH_ATTRIBUTE, search)
+
+
+def _check_something_to_read(study, optuna) -> None:
+    complete = study.get_trials(deepcopy=False, states=(optuna.trial.TrialState.COMPLETE,))
+    if not complete:
+        raise ValueError(f"n_trials=0 runs no trial, and study {study.study_name!r} has no "
+                         f"completed trial to read the result from ({len(study.trials)} "
+                         "trials); give n_trials >= 1 or the name of a finished study.")
 
 
 def _check_validation_pair(validation_data, n_items: int):
@@ -252,10 +332,13 @@ def _check_validation_pair(validation_data, n_items: int):
     return fold_in, held_out
 
 
-def _parameter_sampler(estimator, param_space, optuna) -> Callable[[Any], dict]:
-    """A function ``trial -> parameters``, with the names of a dict space checked now."""
+def _parameter_sampler(estimator, param_space,
+                       optuna) -> tuple[Callable[[Any], dict], list[str]]:
+    """A function ``trial -> parameters`` and the sorted names it sets, checked now."""
     if callable(param_space):
-        return param_space
+        names = _names_of_callable_space(param_space, optuna)
+        clone(estimator).set_params(**dict.fromkeys(names))
+        return param_space, names
     if not isinstance(param_space, Mapping):
         raise TypeError("param_space must be a dict of Optuna distributions or a callable "
                         f"taking a trial; got {type(param_space).__name__}.")
@@ -271,7 +354,20 @@ def _parameter_sampler(estimator, param_space, optuna) -> Callable[[Any], dict]:
     def sample(trial) -> dict:
         return {name: _suggest(trial, name, distribution, distributions)
                 for name, distribution in param_space.items()}
-    return sample
+    return sample, sorted(param_space)
+
+
+def _names_of_callable_space(param_space, optuna) -> list[str]:
+    """Names of the parameters a callable space sets, from a trial of a throw-away study."""
+    storage = optuna.storages.InMemoryStorage()
+    storage.create_new_study([optuna.study.StudyDirection.MAXIMIZE], "skvaecf-probe")
+    probe = optuna.Study(study_name="skvaecf-probe", storage=storage,
+                         sampler=optuna.samplers.RandomSampler(seed=0))
+    params = param_space(probe.ask())
+    if not isinstance(params, Mapping):
+        raise TypeError("a callable param_space must return a dict of parameters to set; "
+                        f"got {type(params).__name__}.")
+    return sorted(params)
 
 
 def _suggest(trial, name: str, distribution, distributions):
@@ -325,9 +421,7 @@ def _best_result(study, estimator, suggest, X, refit: bool, metric: str,
                          f"({len(study.trials)} trials).{reason}")
 
     best = study.best_trial
-    # Replaying the space on the best trial's values gives the parameters it set, even
-    # when a callable space turns sampled values into others (such as tuples).
-    params = suggest(optuna.trial.FixedTrial(best.params, best.number))
+    params = _replay(suggest, best, study.study_name, optuna)
     best_epoch = int(best.user_attrs.get("best_epoch", 1))
     logger.info("best trial %d: validation %s = %.4f at epoch %d with %s", best.number,
                 metric, best.value, best_epoch, params)
@@ -336,9 +430,37 @@ def _best_result(study, estimator, suggest, X, refit: bool, metric: str,
     if refit:
         model = clone(estimator).set_params(**params)
         if hasattr(model, "partial_fit"):
+            model.set_params(**_trained_by_partial_fit(model, best_epoch))
             for _ in range(best_epoch):
                 model.partial_fit(X)
         else:
             model.fit(X)
     return TuningResult(study=study, best_params=params, best_score=float(best.value),
                         best_epoch=best_epoch, best_estimator=model)
+
+
+def _replay(suggest, trial, study_name: str, optuna) -> dict:
+    """The parameters a trial set, from the space replayed on its sampled values.
+
+    Replaying gives them even when a callable space turns sampled values into others (such
+    as tuples).
+    """
+    try:
+        return suggest(optuna.trial.FixedTrial(trial.params, trial.number))
+    except ValueError as exc:
+        raise ValueError(f"param_space cannot replay trial {trial.number} of study "
+                         f"{study_name!r}, sampled as {trial.params}: {exc} Resume a study "
+                         "with the space that made it.") from exc
+
+
+def _trained_by_partial_fit(model, n_epochs: int) -> dict:
+    """Parameters under which ``fit`` trains what ``n_epochs`` calls of ``partial_fit`` do.
+
+    ``partial_fit`` trains on all the users it is given, for as many epochs as it is
+    called; ``fit`` trains for ``epochs`` and, without ``validation_data``, sets
+    ``validation_fraction`` of the users aside.
+    """
+    params = {"epochs": n_epochs}
+    if "validation_fraction" in model.get_params():
+        params["validation_fraction"] = None
+    return params

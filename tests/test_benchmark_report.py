@@ -7,7 +7,7 @@ import os
 import sys
 
 from skvaecf.benchmark import BenchmarkReport, format_table, write_report
-from skvaecf.benchmark.report import RESULT_FILES
+from skvaecf.benchmark.report import ERROR_CELL_WIDTH, RESULT_FILES
 
 METRICS = ["recall@20", "recall@50", "ndcg@100"]
 
@@ -56,6 +56,41 @@ def test_a_failed_model_shows_its_error():
     failed = {"model": "ease", "estimator": "EASERecommender", "status": "failed",
               "error": "MemoryError: too many items"}
     assert "failed: MemoryError: too many items" in format_table(_report([failed]))
+
+
+def _failed(error):
+    return {"model": "ease", "estimator": "EASERecommender", "note": "", "status": "failed",
+            "error": error}
+
+
+LONG_ERROR = "ValueError: " + "the Gram matrix is singular; " * 20 + "increase l2."
+
+
+def test_a_long_error_is_cut_short_in_the_table_cell():
+    finished = _finished("popularity", [_seed()])
+    alone = format_table(_report([finished]))
+    table = format_table(_report([finished, _failed(LONG_ERROR)]))
+
+    cell = table.splitlines()[-1].removeprefix("ease").strip()
+    assert len(cell) == ERROR_CELL_WIDTH and cell.endswith("…")
+    assert cell.startswith("failed: ValueError: the Gram matrix is singular;")
+    widest = max(len(line) for line in alone.splitlines())
+    assert max(len(line) for line in table.splitlines()) <= widest + ERROR_CELL_WIDTH
+
+
+def test_an_error_of_several_lines_stays_on_its_row():
+    table = format_table(_report([_failed("RuntimeError: first line\nsecond line")]))
+    assert table.splitlines()[1].split(None, 1) == ["ease",
+                                                    "failed: RuntimeError: first line second line"]
+
+
+def test_the_whole_error_is_kept_in_the_json_and_the_markdown_notes(tmp_path):
+    paths = write_report(_report([_failed(LONG_ERROR)]), tmp_path)
+
+    assert json.loads(paths["json"].read_text())["models"][0]["error"] == LONG_ERROR
+    markdown = paths["markdown"].read_text()
+    assert f"- **ease** (EASERecommender): failed: `{LONG_ERROR}`." in markdown
+    assert "…" in markdown.split("## Models")[0]
 
 
 def test_the_gpu_memory_column_appears_only_when_a_gpu_was_used():

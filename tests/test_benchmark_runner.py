@@ -62,6 +62,27 @@ def test_the_grid_candidate_with_the_best_validation_score_is_evaluated(report):
     assert seed["tuning_seconds"] >= seed["fit_seconds"]
 
 
+def test_a_parameter_with_several_candidates_is_noted_as_chosen_on_validation(report):
+    assert _model(report, "ease")["note"] == "l2 chosen on validation NDCG@100"
+
+
+@pytest.mark.parametrize("settings", [{"params": {"ease": {"l2": 7}}},
+                                      {"grid": {"ease": {"l2": [7]}}}],
+                         ids=["parameter", "grid of one value"])
+def test_a_value_given_by_the_user_is_noted_as_fixed_by_the_user(settings):
+    ease = run_benchmark(tiny_config(models=["ease"], **settings)).models[0]
+    assert ease["status"] == "finished" and ease["seeds"][0]["params"]["l2"] == 7
+    assert ease["note"] == "fixed by the user: l2=7"
+
+
+def test_a_value_that_replaces_a_benchmark_setting_is_noted_with_both():
+    config = tiny_config(models=["als"], params={"als": {"alpha": 5.0}},
+                         grid={"als": {"regularization": [10.0, 100.0]}})
+    note = run_benchmark(config).models[0]["note"]
+    assert note.endswith("regularization chosen on validation NDCG@100; fixed by the user: "
+                         "factors=4, iterations=2, alpha=5.0 (benchmark: 10.0)")
+
+
 def test_the_report_records_the_resolved_settings_and_the_machine(report):
     assert report.settings["epochs"] == 2 and report.settings["device"] == "cpu"
     assert report.settings["models"] == ALL_MODELS

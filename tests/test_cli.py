@@ -1,8 +1,10 @@
 """Specification of the ``skvaecf`` command line."""
 
 import json
+import shutil
 import subprocess
 import sys
+from pathlib import Path
 
 import pytest
 
@@ -10,7 +12,8 @@ import skvaecf
 from _benchmark_settings import TINY_OPTIONS
 from conftest import shared_dataset
 from skvaecf import MultVAERecommender
-from skvaecf.cli import EXIT_INTERRUPTED, main
+from skvaecf.benchmark import BenchmarkConfig
+from skvaecf.cli import EXIT_INTERRUPTED, _default_output_dir, main
 
 
 def _usage_error(capsys, *argv) -> str:
@@ -38,7 +41,7 @@ def test_benchmark_help_describes_the_options(capsys):
 
 def test_python_dash_m_skvaecf_is_the_same_command():
     result = subprocess.run([sys.executable, "-m", "skvaecf", "benchmark", "--help"],
-                            capture_output=True, text=True, timeout=120)
+                            capture_output=True, text=True, timeout=120, check=False)
     assert result.returncode == 0 and "--dataset" in result.stdout
 
 
@@ -149,6 +152,27 @@ def test_options_override_the_config_file(tmp_path):
     results = json.loads((tmp_path / "out" / "results.json").read_text())
     assert code == 0 and results["settings"]["seeds"] == 1
     assert results["models"][0]["seeds"][0]["params"]["l2"] == 10.0
+
+
+def test_results_md_says_a_parameter_given_on_the_command_line_was_fixed_by_the_user(tmp_path):
+    code = main(["benchmark", *TINY_OPTIONS, "--models", "ease", "--param", "ease.l2=7",
+                 "--quiet", "--output-dir", str(tmp_path)])
+
+    markdown = (tmp_path / "results.md").read_text()
+    assert code == 0
+    assert "- **ease** (EASERecommender): fixed by the user: l2=7." in markdown
+    assert "l2 chosen on validation" not in markdown
+
+
+def test_the_default_output_folder_is_ignored_by_git(tmp_path):
+    root = Path(__file__).resolve().parents[1]
+    if shutil.which("git") is None or not (root / ".gitignore").is_file():
+        pytest.skip("needs git and the repository's .gitignore")
+    results = _default_output_dir(BenchmarkConfig()) / "results.json"
+
+    check = subprocess.run(["git", "check-ignore", "--quiet", "--no-index", str(results)],
+                           cwd=root, timeout=60, check=False)
+    assert check.returncode == 0, f"{results.parts[0]}/ is missing from .gitignore"
 
 
 def test_real_movielens_runs_from_its_folder_path(tmp_path):

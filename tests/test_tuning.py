@@ -4,20 +4,23 @@ import runpy
 import sys
 from pathlib import Path
 
+import numpy as np
 import optuna
 import optuna_integration
 import pytest
 from optuna.distributions import CategoricalDistribution, FloatDistribution
 from optuna.trial import TrialState
+from sklearn.base import clone
 from sklearn.model_selection import KFold
 
-from skvaecf import EASERecommender, MultVAERecommender, strong_generalization_split
+from skvaecf import AnchoredVAERecommender, EASERecommender, MultVAERecommender
 from skvaecf.metrics import evaluate_recommender, make_recommender_scorer
+from skvaecf.model_selection import strong_generalization_split
 from skvaecf.tuning import tune_recommender
 
 EXAMPLES = Path(__file__).resolve().parents[1] / "examples"
-TINY = dict(hidden_dims=(16,), latent_dim=8, epochs=3, anneal_steps=0, batch_size=32,
-            device="cpu", random_state=0)
+TINY = {"hidden_dims": (16,), "latent_dim": 8, "epochs": 3, "anneal_steps": 0,
+        "batch_size": 32, "device": "cpu", "random_state": 0}
 
 pytestmark = pytest.mark.filterwarnings("ignore::optuna.exceptions.ExperimentalWarning")
 
@@ -83,6 +86,98 @@ def test_a_study_is_resumed_from_its_sqlite_file(split, tmp_path):
     stored = optuna.load_study(study_name="resumed", storage=storage)
     assert len(stored.trials) == 4
     assert second.best_score >= first.best_score
+
+
+def test_a_new_study_records_the_metric_estimator_and_parameters_it_searches(split):
+    result = _tune(split, {"beta": FloatDistribution(0.0, 1.0),
+                           "dropout": FloatDistribution(0.0, 0.9)},
+                   n_trials=1, metric="NDCG@100", refit=False)
+
+    assert result.study.user_attrs["skvaecf_search"] == {
+        "metric": "ndcg@100", "estimator": "MultVAERecommender",
+        "param_names": ["beta", "dropout"]}
+
+
+@pytest.mark.parametrize("change, message", [
+    ({"metric": "recall@20"}, "metric 'ndcg@100' in the study, 'recall@20' now"),
+    ({"estimator": AnchoredVAERecommender(**TINY)},
+     "estimator 'MultVAERecommender' in the study, 'AnchoredVAERecommender' now"),
+    ({"param_space": {"dropout": FloatDistribution(0.0, 0.9)}},
+     r"param_names \['beta'\] in the study, \['dropout'\] now"),
+    ({"param_space": lambda trial: {"n_recommendations": trial.suggest_int("n", 1, 5)}},
+     r"param_names \['beta'\] in the study, \['n_recommendations'\] now"),
+], ids=["metric", "estimator", "space", "callable space"])
+def test_resuming_a_study_for_another_search_is_refused_before_any_trial(split, tmp_path,
+                                                                          change, message):
+    storage = f"sqlite:///{tmp_path / 'study.db'}"
+    _tune(split, {"beta": FloatDistribution(0.0, 1.0)}, n_trials=1, storage=storage,
+          study_name="made-for-beta", refit=False)
+
+    change = {"param_space": {"beta": FloatDistribution(0.0, 1.0)}, **change}
+    with pytest.raises(ValueError, match=f"'made-for-beta' was made for another search.*"
+                                         f"{message}"):
+        _tune(split, change.pop("param_space"), n_trials=1, storage=storage,
+              study_name="made-for-beta", **change)
+    assert len(optuna.load_study(study_name="made-for-beta", storage=storage).trials) == 1
+
+
+def test_a_study_without_trials_takes_the_search_of_its_first_run(split, tmp_path):
+    storage = f"sqlite:///{tmp_path / 'study.db'}"
+    with pytest.raises(ValueError, match="n_trials=0"):
+        _tune(split, {"beta": FloatDistribution(0.0, 1.0)}, n_trials=0, storage=storage,
+              study_name="empty")
+
+    result = _tune(split, {"dropout": FloatDistribution(0.0, 0.9)}, n_trials=1,
+                   storage=storage, study_name="empty", refit=False)
+    assert result.study.user_attrs["skvaecf_search"]["param_names"] == ["dropout"]
+
+
+@pytest.mark.parametrize("n_trials", [-1, 2.5, "3", True])
+def test_a_number_of_trials_that_is_not_a_count_is_refused(split, n_trials):
+    with pytest.raises(ValueError, match=f"n_trials must be an integer >= 0.*{n_trials!r}"):
+        _tune(split, {"beta": FloatDistribution(0.0, 1.0)}, n_trials=n_trials)
+
+
+@pytest.mark.parametrize("timeout", [0, -5.0, float("nan"), "60"])
+def test_a_timeout_that_is_not_a_positive_duration_is_refused(split, timeout):
+    with pytest.raises(ValueError, match=f"timeout must be a number of seconds > 0.*"
+                                         f"{timeout!r}"):
+        _tune(split, {"beta": FloatDistribution(0.0, 1.0)}, timeout=timeout)
+
+
+def test_zero_trials_on_a_study_without_results_says_there_is_nothing_to_read(split):
+    with pytest.raises(ValueError, match="n_trials=0 runs no trial.*no completed trial"):
+        _tune(split, {"beta": FloatDistribution(0.0, 1.0)}, n_trials=0)
+
+
+@pytest.fixture
+def stopped_early(split):
+    """A search whose one trial peaks at epoch 2 of 4 (a large learning rate overfits)."""
+    model = MultVAERecommender(**{**TINY, "epochs": 4, "learning_rate": 0.1})
+    result = _tune(split, {"beta": CategoricalDistribution([0.2])}, n_trials=1,
+                   estimator=model)
+    assert result.best_epoch < 4, "the fixture needs a best epoch before the last"
+    return result
+
+
+def test_the_best_estimator_has_the_parameters_it_was_trained_with(stopped_early):
+    params = stopped_early.best_estimator.get_params()
+    assert params["epochs"] == stopped_early.best_epoch
+    assert params["validation_fraction"] is None
+    assert stopped_early.best_estimator.history_["epoch"][-1] == stopped_early.best_epoch
+
+
+@pytest.mark.parametrize("with_validation", [False, True], ids=["alone", "with validation"])
+def test_a_clone_of_the_best_estimator_fitted_again_is_the_same_model(split, stopped_early,
+                                                                      with_validation):
+    best = stopped_early.best_estimator
+    validation_data = split.validation_data if with_validation else None
+    again = clone(best).fit(split.train, validation_data=validation_data)
+
+    np.testing.assert_array_equal(again.recommend(split.test_fold_in, k=10),
+                                  best.recommend(split.test_fold_in, k=10))
+    score = evaluate_recommender(again, *split.validation_data, ["ndcg@100"])["ndcg@100"]
+    assert score == pytest.approx(stopped_early.best_score, abs=1e-12)
 
 
 def test_a_study_can_be_read_back_without_new_trials(split, tmp_path):

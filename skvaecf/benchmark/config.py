@@ -26,7 +26,7 @@ import re
 from dataclasses import dataclass, field
 from pathlib import Path
 
-__all__ = ["BenchmarkConfig", "read_config_file", "DEFAULT_METRICS", "SYNTHETIC_SIZE"]
+__all__ = ["DEFAULT_METRICS", "SYNTHETIC_SIZE", "BenchmarkConfig", "read_config_file"]
 
 #: Test metrics reported by default: those of the Mult-VAE paper's tables.
 DEFAULT_METRICS = ("recall@20", "recall@50", "ndcg@100")

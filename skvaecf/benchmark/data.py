@@ -27,7 +27,7 @@ from skvaecf.model_selection import (StrongGeneralizationSplit, fold_in_split,
 
 logger = logging.getLogger(__name__)
 
-__all__ = ["BenchmarkData", "DATASETS", "FORMATS", "DatasetInfo", "guess_format",
+__all__ = ["DATASETS", "FORMATS", "BenchmarkData", "DatasetInfo", "guess_format",
            "load_benchmark_data", "split_benchmark_data"]
 
 

@@ -20,8 +20,8 @@ from skvaecf.base import BaseRecommender
 
 logger = logging.getLogger(__name__)
 
-__all__ = ["ModelSpec", "ModelUnavailableError", "available_models", "get_model_spec",
-           "KNOWN_MODELS"]
+__all__ = ["KNOWN_MODELS", "ModelSpec", "ModelUnavailableError", "available_models",
+           "get_model_spec"]
 
 
 class ModelUnavailableError(ImportError):
@@ -58,7 +58,9 @@ class ModelSpec:
         Parameter name to candidate values; every combination is fitted on the training
         users and the one with the best validation NDCG@100 is evaluated on the test users.
     note : str
-        How the parameters were chosen, for the report.
+        How the fixed parameters were chosen, for the report. The report adds which grid
+        parameters were chosen on validation and which values the user fixed, from the
+        settings of the run.
 
     Examples
     --------
@@ -120,13 +122,12 @@ KNOWN_MODELS = {
                  "MovieLens-1M validation users); epoch chosen on validation NDCG@100"),
         ModelSpec(
             "ease", "skvaecf.models.ease:EASERecommender",
-            grid={"l2": [50.0, 200.0, 500.0, 2000.0]},
-            note="l2 chosen on validation NDCG@100"),
+            grid={"l2": [50.0, 200.0, 500.0, 2000.0]}),
         ModelSpec(
             "als", "skvaecf.models.als:ALSRecommender",
             params={"alpha": 10.0},
             grid={"regularization": [10.0, 100.0, 1000.0]},
-            note="confidence alpha=10; regularization chosen on validation NDCG@100"),
+            note="confidence alpha=10"),
         ModelSpec(
             "popularity", "skvaecf.models.popularity:PopularityRecommender",
             note="no parameters"),

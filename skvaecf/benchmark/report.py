@@ -17,11 +17,15 @@ from skvaecf.benchmark.runner import SELECTION_METRIC, BenchmarkReport
 
 logger = logging.getLogger(__name__)
 
-__all__ = ["format_table", "write_report", "RESULT_FILES"]
+__all__ = ["ERROR_CELL_WIDTH", "RESULT_FILES", "format_table", "write_report"]
 
 #: Names of the files :func:`write_report` writes into the output folder.
 RESULT_FILES = {"json": "results.json", "markdown": "results.md",
                 "plot": "validation_ndcg.png"}
+
+#: Most characters of a failed model's cell in the tables; the whole error is in
+#: ``results.json``, in the model list of ``results.md`` and in the log.
+ERROR_CELL_WIDTH = 60
 
 
 def _metric_label(name: str) -> str:
@@ -37,6 +41,14 @@ def _number(value, digits: int) -> str:
     return f"{value:.{digits}f}"
 
 
+def _failure_cell(model: dict) -> str:
+    """Status and error of a failed model on one line of at most ERROR_CELL_WIDTH."""
+    text = " ".join(f"{model['status']}: {model.get('error', '')}".split())
+    if len(text) <= ERROR_CELL_WIDTH:
+        return text
+    return text[:ERROR_CELL_WIDTH - 1].rstrip() + "…"
+
+
 def _table_rows(report: BenchmarkReport) -> tuple[list[str], list[list[str]]]:
     metrics = list(report.settings.get("metrics", []))
     show_gpu = any(model.get("summary", {}).get("peak_gpu_mib") is not None
@@ -48,8 +60,7 @@ def _table_rows(report: BenchmarkReport) -> tuple[list[str], list[list[str]]]:
     rows = []
     for model in report.models:
         if model["status"] != "finished":
-            rows.append([model["model"], f"{model['status']}: {model.get('error', '')}"]
-                        + [""] * (len(header) - 2))
+            rows.append([model["model"], _failure_cell(model)] + [""] * (len(header) - 2))
             continue
         summary = model["summary"]
         spread = summary.get("test_std", {})
@@ -78,7 +89,9 @@ def format_table(report: BenchmarkReport, *, markdown: bool = False) -> str:
     several), the fit time in seconds (of the chosen candidate), the median seconds per
     training epoch and the best epoch (VAE models), the ranking throughput on the test
     users in users per second, and the peak memory in MiB above the level before ``fit``
-    on the host (and on the GPU when one was used).
+    on the host (and on the GPU when one was used). A failed model's row shows its status
+    and error on one line, cut to ``ERROR_CELL_WIDTH`` (60) characters; ``results.json``
+    and the model list of ``results.md`` keep the whole error.
 
     Parameters
     ----------
@@ -102,7 +115,8 @@ def format_table(report: BenchmarkReport, *, markdown: bool = False) -> str:
     header, rows = _table_rows(report)
     if markdown:
         lines = ["| " + " | ".join(header) + " |", "|" + "---|" * len(header)]
-        lines += ["| " + " | ".join(row) + " |" for row in rows]
+        lines += ["| " + " | ".join(cell.replace("|", "\\|") for cell in row) + " |"
+                  for row in rows]
         return "\n".join(lines)
 
     widths = [max(len(str(line[i])) for line in [header] + rows) for i in range(len(header))]
@@ -123,7 +137,7 @@ def _markdown_document(report: BenchmarkReport) -> str:
         f"- Preprocessing: {'; '.join(dataset.get('preprocessing', []))}.",
         f"- Split: {split.get('n_train_users', '?')} training, "
         f"{split.get('n_validation_users', '?')} validation and "
-        f"{split.get('n_test_users', '?')} test users; epochs and parameters chosen on "
+        f"{split.get('n_test_users', '?')} test users; epochs and grid candidates chosen on "
         f"validation {SELECTION_METRIC.upper()}.",
         f"- Run: epochs {settings.get('epochs')}, seeds {settings.get('seeds')}, device "
         f"{settings.get('device')}; started {report.started}, finished {report.finished}.",
@@ -137,13 +151,22 @@ def _markdown_document(report: BenchmarkReport) -> str:
     lines += ["", format_table(report, markdown=True), "", "## Models", ""]
 
     for model in report.models:
-        line = f"- **{model['model']}** ({model['estimator']}): {model.get('note', '')}"
-        if model["status"] == "finished":
-            chosen = [seed.get("tuning") and _chosen(seed) for seed in model["seeds"]]
-            if any(chosen):
-                line += "; chosen: " + ", ".join(c for c in chosen if c)
-        lines.append(line + ".")
+        lines.append(f"- **{model['model']}** ({model['estimator']}): "
+                     + "; ".join(_model_notes(model)) + ".")
     return "\n".join(lines) + "\n"
+
+
+def _model_notes(model: dict) -> list[str]:
+    """How a model was set up, what was chosen for it, and why it failed (in full)."""
+    notes = [model["note"]] if model.get("note") else []
+    if model["status"] == "finished":
+        chosen = [seed.get("tuning") and _chosen(seed) for seed in model["seeds"]]
+        if any(chosen):
+            notes.append("chosen: " + ", ".join(c for c in chosen if c))
+    else:
+        error = " ".join(str(model.get("error", "")).replace("`", "'").split())
+        notes.append(f"{model['status']}: `{error}`")
+    return notes
 
 
 def _chosen(seed: dict) -> str:

@@ -12,8 +12,8 @@ import gc
 import logging
 import math
 import time
+from collections.abc import Callable
 from dataclasses import asdict, dataclass, field
-from typing import Callable
 
 import numpy as np
 import torch
@@ -30,7 +30,7 @@ from skvaecf.metrics import evaluate_recommender
 
 logger = logging.getLogger(__name__)
 
-__all__ = ["BenchmarkReport", "run_benchmark", "select_models", "SELECTION_METRIC"]
+__all__ = ["SELECTION_METRIC", "BenchmarkReport", "run_benchmark", "select_models"]
 
 #: Metric on the validation users that chooses epochs and grid candidates.
 SELECTION_METRIC = "ndcg@100"
@@ -292,9 +292,56 @@ def _model_grid(spec: ModelSpec, config: BenchmarkConfig) -> dict:
             if name not in _settings_for(config.params, spec)}
 
 
+def _model_note(spec: ModelSpec, config: BenchmarkConfig) -> str:
+    """How the model's parameters were set in this run, for the report.
+
+    The spec's note, then the grid parameters with several candidates ("chosen on
+    validation"), then the values the user gave, as parameters or as a grid of one
+    candidate ("fixed by the user").
+
+    Parameters
+    ----------
+    spec : ModelSpec
+        The model.
+    config : BenchmarkConfig
+        The run's ``params`` and ``grid``.
+
+    Returns
+    -------
+    str
+    """
+    user_grid = any(name.lower() == spec.name for name in config.grid)
+    grid = _model_grid(spec, config)
+    tuned = [name for name, values in grid.items() if len(values) > 1]
+    single = {name: values[0] for name, values in grid.items() if len(values) == 1}
+    # A grid candidate replaces a parameter of the same name.
+    by_user = {name: value for name, value in _settings_for(config.params, spec).items()
+               if name not in grid}
+    if user_grid:
+        by_user.update(single)
+
+    notes = [spec.note] if spec.note else []
+    if tuned:
+        notes.append(f"{', '.join(tuned)} chosen on validation {SELECTION_METRIC.upper()}")
+    if single and not user_grid:
+        notes.append(", ".join(f"{name}={value!r}" for name, value in single.items()))
+    if by_user:
+        notes.append("fixed by the user: " + ", ".join(
+            _user_setting(spec, name, value) for name, value in by_user.items()))
+    return "; ".join(notes)
+
+
+def _user_setting(spec: ModelSpec, name: str, value) -> str:
+    """``name=value``, with the value it replaces when the benchmark sets one."""
+    if name in spec.params:
+        return f"{name}={value!r} (benchmark: {spec.params[name]!r})"
+    return f"{name}={value!r}"
+
+
 def _run_model(spec: ModelSpec, data: BenchmarkData, splits: dict, config: BenchmarkConfig,
                epochs: int, device: str, label: str, report: BenchmarkReport) -> dict:
-    record = {"model": spec.name, "estimator": spec.class_name, "note": spec.note}
+    record = {"model": spec.name, "estimator": spec.class_name,
+              "note": _model_note(spec, config)}
     started = time.perf_counter()
     try:
         seeds = []
