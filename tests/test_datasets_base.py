@@ -1,5 +1,8 @@
 """Tests of the InteractionData container."""
 
+import dataclasses
+import logging
+
 import numpy as np
 import pytest
 import scipy.sparse as sp
@@ -55,6 +58,49 @@ def test_from_matrix_uses_indices_as_ids():
 
     assert sp.isspmatrix_csr(wrapped.X) and wrapped.X.dtype == np.float32
     np.testing.assert_array_equal(wrapped.item_ids, np.arange(3))
+
+
+def test_from_matrix_removes_explicit_zeros(caplog):
+    X = sp.csr_matrix((np.array([1.0, 0.0, 2.0]), np.array([0, 1, 2]), np.array([0, 2, 3])),
+                      shape=(2, 3))
+
+    with caplog.at_level(logging.INFO, logger="skvaecf.datasets"):
+        wrapped = InteractionData.from_matrix(X)
+
+    assert wrapped.n_interactions == 2
+    assert "removed 1 explicitly stored zeros" in caplog.text
+
+
+def test_from_matrix_neither_changes_nor_shares_its_input():
+    X = sp.csr_matrix((np.array([2.0, 1.0, 0.0], dtype=np.float32), np.array([2, 0, 1]),
+                       np.array([0, 3])), shape=(1, 3))
+
+    wrapped = InteractionData.from_matrix(X)
+
+    assert not np.shares_memory(wrapped.X.data, X.data)
+    np.testing.assert_array_equal(X.indices, [2, 0, 1])
+    assert X.nnz == 3
+
+
+def test_explicit_zeros_are_rejected():
+    X = sp.csr_matrix((np.array([1.0, 0.0], dtype=np.float32), np.array([0, 1]),
+                       np.array([0, 2])), shape=(1, 2))
+
+    with pytest.raises(ValueError, match="X stores 1 explicit zeros"):
+        InteractionData(X, np.arange(1), np.arange(2))
+
+
+def test_attributes_cannot_be_reassigned(data):
+    with pytest.raises(dataclasses.FrozenInstanceError):
+        data.X = data.X.copy()
+
+
+def test_matrices_are_not_copied_on_access(data):
+    # Documented: only the attributes are frozen, the arrays they hold are not.
+    assert data.X is data.X
+    data.X.data[0] = 2.0
+
+    assert data.X[0, 0] == 2.0
 
 
 def test_validation_errors():

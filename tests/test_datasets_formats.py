@@ -1,11 +1,15 @@
 """Tests of the Netflix, MSD, Last.fm, user-item-list and table loaders."""
 
+import logging
+
 import numpy as np
 import pandas as pd
 import pytest
 from conftest import shared_dataset
 
+from skvaecf import PopularityRecommender
 from skvaecf.datasets import (
+    binarize,
     from_dataframe,
     load_csv,
     load_lastfm,
@@ -176,6 +180,14 @@ def test_user_item_lists_unknown_ids_raise(tmp_path):
         load_user_item_lists(tmp_path / "test.txt", user_ids=np.array([1]))
 
 
+@pytest.mark.parametrize("catalogue", ["user_ids", "item_ids"])
+def test_user_item_lists_reject_repeated_ids_in_a_catalogue(tmp_path, catalogue):
+    (tmp_path / "test.txt").write_text("0 1\n")
+
+    with pytest.raises(ValueError, match=rf"{catalogue} must be unique.*\[1\]"):
+        load_user_item_lists(tmp_path / "test.txt", **{catalogue: np.array([0, 1, 1, 2])})
+
+
 def test_user_item_lists_bad_character_gives_the_line(tmp_path):
     path = tmp_path / "train.txt"
     path.write_text("0 1 2\n1 2,3\n")
@@ -265,3 +277,121 @@ def test_load_csv_errors_name_the_file(tmp_path):
         load_csv(path, value_col="rating")
     with pytest.raises(FileNotFoundError, match="other.csv"):
         load_csv(tmp_path / "other.csv")
+
+
+def test_load_csv_rejects_non_finite_values_naming_file_column_and_count(tmp_path):
+    path = tmp_path / "log.csv"
+    path.write_text("user,item,score\n1,2,inf\n1,3,1.5\n2,2,-inf\n")
+
+    with pytest.raises(ValueError, match=r"log.csv: column 'score' .* 2 of 3 rows"):
+        load_csv(path, value_col="score")
+
+
+# --- Values: finite, zeros not stored, negative kept ------------------------------------
+
+
+@pytest.mark.parametrize("bad", [np.nan, np.inf, -np.inf, 1e39])
+def test_from_dataframe_rejects_non_finite_values_naming_column_and_count(bad):
+    log = pd.DataFrame({"user": [1, 1, 2], "item": [1, 2, 1], "v": [bad, 2.0, bad]})
+
+    with pytest.raises(ValueError, match=r"column 'v' must hold finite .* 2 of 3 rows"):
+        from_dataframe(log, value_col="v")
+
+
+def test_from_dataframe_does_not_store_zero_values():
+    log = pd.DataFrame({"user": ["a", "a", "b", "c"], "item": ["x", "y", "x", "z"],
+                        "v": [0.0, 0.0, 3.0, 4.0]})
+
+    data = from_dataframe(log, value_col="v")
+
+    assert data.n_interactions == 2
+    assert np.all(data.X.data != 0)
+    np.testing.assert_array_equal(data.user_ids, ["a", "b", "c"])
+
+
+def test_from_dataframe_logs_how_many_zero_values_it_dropped(caplog):
+    log = pd.DataFrame({"user": [1, 1, 2], "item": [1, 2, 1], "v": [0, 0, 5]})
+
+    with caplog.at_level(logging.INFO, logger="skvaecf.datasets"):
+        from_dataframe(log, value_col="v")
+
+    assert "dropped 2 (user, item) pairs whose value is 0" in caplog.text
+
+
+def test_repeats_summing_to_zero_are_not_stored_nor_their_times():
+    log = pd.DataFrame({"user": [1, 1, 2], "item": [1, 1, 1], "v": [2.0, -2.0, 1.0],
+                        "t": [10, 20, 30]})
+
+    data = from_dataframe(log, value_col="v", timestamp_col="t", duplicates="sum")
+
+    np.testing.assert_array_equal(data.X.toarray(), [[0], [1]])
+    np.testing.assert_array_equal(data.timestamps.toarray(), [[0], [30]])
+    assert data.timestamps.nnz == 1
+
+
+def test_summed_repeats_beyond_float32_raise():
+    log = pd.DataFrame({"user": [1, 1], "item": [1, 1], "v": [3e38, 3e38]})
+
+    with pytest.raises(ValueError, match="exceeds the float32 range"):
+        from_dataframe(log, value_col="v", duplicates="sum")
+
+
+def test_from_dataframe_keeps_negative_values():
+    log = pd.DataFrame({"user": [1, 1], "item": [1, 2], "v": [-2.0, 1.0]})
+
+    np.testing.assert_array_equal(from_dataframe(log, value_col="v").X.toarray(), [[-2, 1]])
+
+
+def test_estimators_reject_negative_values_until_binarised():
+    log = pd.DataFrame({"user": [1, 1, 2], "item": [1, 2, 1], "v": [-2.0, 1.0, 2.0]})
+    data = from_dataframe(log, value_col="v")
+
+    with pytest.raises(ValueError, match="Negative values"):
+        PopularityRecommender().fit(data.X)
+    PopularityRecommender().fit(binarize(data, 0).X)
+
+
+# --- Clear errors -----------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("catalogue", ["user_ids", "item_ids"])
+def test_from_dataframe_rejects_repeated_ids_in_a_catalogue(catalogue):
+    log = pd.DataFrame({"user": ["x", "y"], "item": ["x", "z"]})
+    ids = np.array(["x", "x", "y", "z", "z"])
+
+    with pytest.raises(ValueError, match=rf"{catalogue} must be unique, but 2 .*\['x', 'z'\]"):
+        from_dataframe(log, **{catalogue: ids})
+
+
+def test_catalogue_mixing_id_types_raises_type_error():
+    log = pd.DataFrame({"user": [1], "item": [1]})
+
+    with pytest.raises(TypeError, match=r"item_ids mix types .*\(int, str\)"):
+        from_dataframe(log, item_ids=np.array([1, "a"], dtype=object))
+
+
+def test_from_dataframe_ids_mixing_types_raise_type_error_naming_them():
+    log = pd.DataFrame({"user": [1, "1", 2], "item": [1, 2, 3]})
+
+    with pytest.raises(TypeError, match=r"user ids mix types .*\(int, str\).*astype\(str\)"):
+        from_dataframe(log)
+
+
+@pytest.mark.parametrize("frame", [{"user": [1], "item": [2]}, np.array([[1, 2]])])
+def test_from_dataframe_requires_a_dataframe(frame):
+    with pytest.raises(TypeError, match="frame must be a pandas DataFrame, got"):
+        from_dataframe(frame)
+
+
+def test_missing_values_message_names_only_the_incomplete_columns():
+    log = pd.DataFrame({"user": [1, None, 3], "item": [1, 2, 3], "v": [1.0, 2.0, 3.0]})
+
+    with pytest.raises(ValueError, match=r"in column\(s\) 'user' \(1 of 3 rows\)$"):
+        from_dataframe(log, value_col="v")
+
+
+def test_infinite_numeric_timestamps_raise():
+    log = pd.DataFrame({"user": [1, 2], "item": [1, 1], "t": [10.0, np.inf]})
+
+    with pytest.raises(ValueError, match="timestamp column 't' has 1 infinite"):
+        from_dataframe(log, timestamp_col="t")

@@ -124,6 +124,24 @@ def test_repeated_ratings_can_raise(tmp_path):
         load_movielens(path, duplicates="first")
 
 
+def test_infinite_ratings_are_rejected_naming_file_and_count(tmp_path):
+    path = tmp_path / "ratings.dat"
+    path.write_text("1::10::inf::978300760\n1::11::3::978302109\n2::10::-inf::978301968\n")
+
+    with pytest.raises(ValueError, match=r"ratings.dat: column 'rating' .* 2 of 3 rows"):
+        load_movielens(path)
+
+
+def test_zero_ratings_are_not_counted_as_interactions(tmp_path):
+    path = write_ratings_dat(tmp_path, [(1, 1, 0.0, 100), (1, 2, 4.0, 200), (2, 1, 0.0, 300)])
+
+    data = load_movielens(path)
+
+    assert data.n_interactions == 1
+    assert data.X.shape == (2, 2)
+    assert data.timestamps.nnz == 1
+
+
 def test_real_movielens_100k():
     data = load_movielens(shared_dataset("ml-100k"))
 

@@ -80,3 +80,13 @@ def test_invalid_parameters_raise(kwargs):
 
     with pytest.raises(ValueError, match=next(iter(kwargs))):
         make_interactions(**arguments)
+
+
+@pytest.mark.parametrize(
+    "name", ["n_users", "n_items", "n_clusters", "density", "cluster_strength"]
+)
+def test_bool_parameters_are_rejected(name):
+    arguments = {"n_users": 10, "n_items": 10} | {name: True}
+
+    with pytest.raises(ValueError, match=rf"'{name}' parameter .* not a bool"):
+        make_interactions(**arguments)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 from dataclasses import dataclass
 
 import numpy as np
@@ -9,6 +10,8 @@ import pandas as pd
 import scipy.sparse as sp
 
 __all__ = ["InteractionData"]
+
+logger = logging.getLogger(__name__)
 
 
 @dataclass(frozen=True, eq=False)
@@ -22,8 +25,10 @@ class InteractionData:
     Parameters
     ----------
     X : scipy.sparse.csr_matrix of shape (n_users, n_items), dtype float32
-        One stored entry per (user, item) pair. The value is the rating, play count or
-        weight of the source, or 1.0 for implicit feedback.
+        One stored entry per (user, item) pair with a non-zero value, and no explicitly
+        stored zeros. The value is the rating, play count or weight of the source
+        (negative values are allowed here, though the estimators reject them), or 1.0
+        for implicit feedback.
     user_ids : ndarray of shape (n_users,)
         Original id of the user on each row, sorted ascending.
     item_ids : ndarray of shape (n_items,)
@@ -40,13 +45,21 @@ class InteractionData:
     TypeError
         If ``X`` or ``timestamps`` is not a CSR matrix.
     ValueError
-        If the id arrays or ``timestamps`` do not match the shape of ``X``.
+        If the id arrays or ``timestamps`` do not match the shape of ``X``, or ``X``
+        stores explicit zeros (:meth:`from_matrix` removes them).
 
     Notes
     -----
-    The object is immutable: the preprocessing functions return new objects. Rows and
-    columns with no stored entry are allowed (for example after :func:`binarize`);
-    :func:`filter_min_counts` removes them.
+    The attributes cannot be reassigned (``data.X = ...`` raises
+    ``dataclasses.FrozenInstanceError``), and the functions of
+    :mod:`skvaecf.datasets` return new objects instead of changing their input. The
+    arrays and matrices themselves are neither copied nor frozen, when the object is
+    built or when an attribute is read: ``data.X`` is the very matrix given, and an
+    in-place change such as ``data.X.data[0] = 2`` changes the data (and every object
+    sharing that matrix). Copy first (``data.X.copy()``) to edit values.
+
+    Rows and columns with no stored entry are allowed (for example after
+    :func:`binarize`); :func:`filter_min_counts` removes them.
 
     Examples
     --------
@@ -72,6 +85,13 @@ class InteractionData:
     def __post_init__(self) -> None:
         if not sp.issparse(self.X) or self.X.format != "csr":
             raise TypeError(f"X must be a scipy.sparse CSR matrix, got {type(self.X).__name__}")
+
+        n_zeros = len(self.X.data) - int(np.count_nonzero(self.X.data))
+        if n_zeros:
+            raise ValueError(
+                f"X stores {n_zeros} explicit zeros, which would count as interactions; "
+                "call X.eliminate_zeros() first, or build with InteractionData.from_matrix"
+            )
 
         n_users, n_items = self.X.shape
         if len(self.user_ids) != n_users:
@@ -99,7 +119,8 @@ class InteractionData:
         Parameters
         ----------
         X : sparse matrix or array-like of shape (n_users, n_items)
-            The interactions; converted to CSR float32.
+            The interactions; copied into a CSR float32 matrix, so ``X`` itself is
+            left unchanged.
         name : str, default=""
             Stored in the result's ``name``.
 
@@ -107,6 +128,8 @@ class InteractionData:
         -------
         InteractionData
             With ``user_ids = arange(n_users)`` and ``item_ids = arange(n_items)``.
+            Repeated entries of a sparse ``X`` are summed and explicitly stored zeros
+            are removed (their number is logged at INFO level).
 
         Examples
         --------
@@ -115,8 +138,13 @@ class InteractionData:
         >>> InteractionData.from_matrix(np.eye(3)).n_interactions
         3
         """
-        X = sp.csr_matrix(X, dtype=np.float32)
-        X.sort_indices()
+        X = sp.csr_matrix(X, dtype=np.float32, copy=True)
+        X.sum_duplicates()
+
+        n_stored = X.nnz
+        X.eliminate_zeros()
+        if X.nnz < n_stored:
+            logger.info("from_matrix: removed %d explicitly stored zeros", n_stored - X.nnz)
         return cls(X, np.arange(X.shape[0]), np.arange(X.shape[1]), None, name)
 
     @property
@@ -131,7 +159,7 @@ class InteractionData:
 
     @property
     def n_interactions(self) -> int:
-        """Number of stored (user, item) entries of ``X``."""
+        """Number of (user, item) pairs with a non-zero value: the stored entries of ``X``."""
         return self.X.nnz
 
     def user_ids_of(self, rows) -> np.ndarray:
@@ -272,7 +300,7 @@ def _positions_of(sorted_ids: np.ndarray, ids, *, what: str) -> np.ndarray:
 
 
 def _take(matrix: sp.csr_matrix, rows: np.ndarray, columns: np.ndarray) -> sp.csr_matrix:
-    """Select rows then columns of a CSR matrix, keeping explicit zeros and sorted indices."""
+    """Select rows then columns of a CSR matrix, keeping its indices sorted."""
     selected = matrix[rows][:, columns].tocsr()
     selected.sort_indices()
     return selected

@@ -34,12 +34,14 @@ def from_dataframe(
     Parameters
     ----------
     frame : pandas.DataFrame
-        The records. Ids may be integers or strings.
+        The records. Ids may be integers or strings, but all the ids of one column must
+        have one type (so that they can be sorted). Wrap a dict of columns or an array
+        with :class:`pandas.DataFrame` first.
     user_col, item_col : str, default="user", "item"
         Columns holding the user and item ids.
     value_col : str or None, default=None
         Numeric column holding the rating, count or weight; None stores 1.0 (implicit
-        feedback).
+        feedback). Values must be finite; they may be negative (see Notes).
     timestamp_col : str or None, default=None
         Column holding the interaction times: datetimes, or numbers of seconds since
         the epoch. Strings are parsed with :func:`pandas.to_datetime`.
@@ -47,9 +49,10 @@ def from_dataframe(
         What to do when a (user, item) pair appears in several rows: keep the last row,
         the highest value, the sum of the values (with the latest time), or raise.
         Merged rows are logged as a warning.
-    user_ids, item_ids : ndarray or None, default=None
-        Ascending ids to use as rows / columns instead of those found in the table, for
-        instance to line a test table up with a train set.
+    user_ids, item_ids : array-like or None, default=None
+        Ascending, unique ids to use as rows / columns instead of those found in the
+        table, for instance to line a test table up with a train set. Every id of the
+        table must be among them; ids without records give empty rows / columns.
     name : str, default="dataframe"
         Stored in the result's ``name``.
 
@@ -60,14 +63,28 @@ def from_dataframe(
 
     Raises
     ------
+    TypeError
+        If ``frame`` is not a DataFrame, or the ids of a column mix types that cannot be
+        sorted (such as int and str).
     ValueError
-        If a named column is absent (the message lists the columns), holds missing
-        values, or if the values are not numeric, or the table is empty.
+        If a named column is absent (the message lists the columns), an id or time
+        column has missing values, the values are not numeric or not finite (NaN,
+        infinite or beyond the float32 range; the message gives the column and the
+        number of such rows), ``user_ids`` / ``item_ids`` are not ascending and unique
+        or miss an id of the table, or the table is empty.
 
     Notes
     -----
     Values are stored as float32, exact for integers below 2**24 (about 16.7 million).
-    A value of 0 is kept as an explicitly stored entry, so it counts as an interaction.
+
+    Rows whose value is 0 (after merging repeated pairs) are not stored: ``X`` holds no
+    explicit zeros, and ``n_interactions`` counts the non-zero values. The number of
+    such pairs is logged at INFO level; their users and items stay in ``user_ids`` and
+    ``item_ids``, as empty rows / columns if they have no other record.
+
+    Negative values are kept as they are, for rating scales centred on 0. The
+    estimators of this package reject negative values at ``fit``: turn them into
+    implicit feedback first, for instance with :func:`binarize` and a threshold.
 
     Examples
     --------
@@ -82,13 +99,20 @@ def from_dataframe(
     array([[4., 5.],
            [2., 0.]], dtype=float32)
     """
+    if not isinstance(frame, pd.DataFrame):
+        raise TypeError(
+            f"frame must be a pandas DataFrame, got {type(frame).__name__}; convert it "
+            "first, e.g. from_dataframe(pandas.DataFrame(records))"
+        )
+
     columns = [user_col, item_col, value_col, timestamp_col]
     _check_columns(frame, columns, source="the DataFrame")
 
-    collector = InteractionCollector("the DataFrame", duplicates)
+    collector = InteractionCollector("the DataFrame", duplicates, value_column=value_col,
+                                     user_ids=user_ids, item_ids=item_ids)
     _add_table(collector, frame, *columns, source="the DataFrame")
 
-    return collector.build(name=name, user_ids=user_ids, item_ids=item_ids)
+    return collector.build(name=name)
 
 
 def load_csv(
@@ -113,7 +137,9 @@ def load_csv(
     user_col, item_col : str, default="user", "item"
         Header names of the user and item id columns.
     value_col : str or None, default=None
-        Header name of the numeric value column; None stores 1.0.
+        Header name of the numeric value column; None stores 1.0. Values must be
+        finite; zeros are not stored and negative values are kept, as in
+        :func:`from_dataframe`.
     timestamp_col : str or None, default=None
         Header name of the time column (seconds since the epoch, or dates).
     sep : str, default=","
@@ -133,7 +159,8 @@ def load_csv(
     FileNotFoundError
         If ``path`` does not exist.
     ValueError
-        If a named column is not in the header, or a row cannot be parsed.
+        If a named column is not in the header, a row cannot be parsed, or values are
+        not finite (the message gives the file, the column and the number of rows).
 
     Examples
     --------
@@ -159,7 +186,7 @@ def load_csv(
         raise ValueError(message) from error
     _check_columns(sample, columns, source=str(path))
 
-    collector = InteractionCollector(str(path), duplicates)
+    collector = InteractionCollector(str(path), duplicates, value_column=value_col)
     layout = f"a delimited file (sep={sep!r}) with columns {', '.join(wanted)}"
     for chunk in read_chunks(path, layout=layout, sep=sep, usecols=wanted,
                              dtype=_id_types(sample, [user_col, item_col])):
@@ -191,24 +218,43 @@ def _check_columns(frame: pd.DataFrame, columns, source: str) -> None:
 
 
 def _add_table(collector, table, user_col, item_col, value_col, timestamp_col, source) -> None:
-    """Check one table (or chunk) and add its records to the collector."""
-    used = [column for column in (user_col, item_col, value_col, timestamp_col) if column]
-    if table[used].isna().to_numpy().any():
-        raise ValueError(f"{source}: missing values in column(s) {used}")
+    """Check one table (or chunk) and add its records to the collector.
+
+    Missing ids and times are reported here; NaN values are counted by the collector,
+    together with the infinite ones.
+    """
+    _check_not_missing(table, [user_col, item_col, timestamp_col], source)
 
     values = None
     if value_col is not None:
         if not pd.api.types.is_numeric_dtype(table[value_col]):
             raise ValueError(f"{source}: value column {value_col!r} is not numeric")
-        values = table[value_col].to_numpy()
+        values = table[value_col].to_numpy(dtype=np.float64, na_value=np.nan)
 
     times = None if timestamp_col is None else _seconds(table[timestamp_col], source)
     collector.add(table[user_col].to_numpy(), table[item_col].to_numpy(), values, times)
 
 
+def _check_not_missing(table: pd.DataFrame, columns, source: str) -> None:
+    """Raise ValueError naming the columns with missing entries and how many each has."""
+    columns = list(dict.fromkeys(column for column in columns if column is not None))
+    n_missing = table[columns].isna().sum()
+    n_missing = n_missing[n_missing > 0]
+    if len(n_missing):
+        counts = ", ".join(
+            f"{column!r} ({count} of {len(table)} rows)" for column, count in n_missing.items()
+        )
+        raise ValueError(f"{source}: missing values in column(s) {counts}")
+
+
 def _seconds(times: pd.Series, source: str) -> np.ndarray:
     """Convert datetimes, date strings or numbers to int64 seconds since the epoch."""
     if pd.api.types.is_numeric_dtype(times):
+        n_infinite = int(np.count_nonzero(~np.isfinite(times.to_numpy(np.float64))))
+        if n_infinite:
+            raise ValueError(
+                f"{source}: timestamp column {times.name!r} has {n_infinite} infinite values"
+            )
         return times.to_numpy(np.int64)
 
     if not pd.api.types.is_datetime64_any_dtype(times):

@@ -77,7 +77,7 @@ def load_lastfm(path: str | os.PathLike, *, duplicates: str = "last") -> Interac
     if header.split("\t") != _HEADER_FIELDS:
         raise ValueError(f"{counts_file}: expected {_LAYOUT}; got header {header!r}")
 
-    collector = InteractionCollector(str(counts_file), duplicates)
+    collector = InteractionCollector(str(counts_file), duplicates, value_column="weight")
     for chunk in read_chunks(
         counts_file, layout=_LAYOUT, sep="\t",
         dtype={"userID": "int64", "artistID": "int64", "weight": "float32"},

@@ -65,7 +65,8 @@ def load_movielens(path: str | os.PathLike, *, duplicates: str = "last") -> Inte
         If ``path`` does not exist, or is a folder with none of the ratings files.
     ValueError
         If the file is not in one of the layouts above (the message names the file and
-        the layout expected).
+        the layout expected), or has ratings that are not finite numbers (the message
+        gives their number).
 
     See Also
     --------
@@ -75,7 +76,10 @@ def load_movielens(path: str | os.PathLike, *, duplicates: str = "last") -> Inte
     Notes
     -----
     Only the ratings are read; movie titles, genres, tags and user demographics are
-    not. The files are parsed by the pandas C parser in chunks of two million lines:
+    not. Ratings of 0 (absent from the official files) are not stored, as in
+    :func:`from_dataframe`; negative ratings (from a converted, centred file) are
+    kept, to be binarised with a threshold before fitting, since the estimators reject
+    negative values. The files are parsed by the pandas C parser in chunks of two million lines:
     MovieLens 1M loads in under a second, and a generated file of MovieLens 20M's size
     (20 million lines) in about 20 s with a peak memory of 1.5 GB (two-core machine; see
     ``benchmarks/load_times.py``).
@@ -117,7 +121,7 @@ def load_movielens(path: str | os.PathLike, *, duplicates: str = "last") -> Inte
     else:
         raise ValueError(f"{ratings_file}: expected {_LAYOUT_HELP}; first line is {header!r}")
 
-    collector = InteractionCollector(str(ratings_file), duplicates)
+    collector = InteractionCollector(str(ratings_file), duplicates, value_column="rating")
     for users, items, ratings, times in chunks:
         collector.add(users, items, ratings, times)
 

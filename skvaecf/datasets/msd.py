@@ -87,7 +87,7 @@ def load_msd(path: str | os.PathLike, *, duplicates: str = "last") -> Interactio
     if len(first_line(triplets).split("\t")) != 3:
         raise ValueError(f"{triplets}: expected {_LAYOUT}; the first line has another layout")
 
-    collector = InteractionCollector(str(triplets), duplicates)
+    collector = InteractionCollector(str(triplets), duplicates, value_column="play count")
     for chunk in read_chunks(
         triplets, layout=_LAYOUT, sep="\t", header=None, names=["user", "song", "count"],
         dtype={"user": "str", "song": "str", "count": "int64"},

@@ -91,7 +91,7 @@ def load_netflix(path: str | os.PathLike, *, duplicates: str = "last") -> Intera
     """
     files = _rating_files(Path(path).expanduser())
 
-    collector = InteractionCollector(str(path), duplicates)
+    collector = InteractionCollector(str(path), duplicates, value_column="rating")
     for file in files:
         for customers, movies, ratings, times in _read_file(file):
             collector.add(customers, movies, ratings, times)

@@ -8,7 +8,7 @@ from numbers import Integral, Real
 import numpy as np
 import scipy.sparse as sp
 from sklearn.utils import check_random_state
-from sklearn.utils._param_validation import Interval, validate_params
+from sklearn.utils._param_validation import Interval, InvalidParameterError, validate_params
 
 from ._base import InteractionData
 
@@ -87,7 +87,8 @@ def make_interactions(
     Raises
     ------
     sklearn.utils._param_validation.InvalidParameterError
-        If a parameter is outside its range (a subclass of ValueError and TypeError).
+        If a parameter is outside its range or of the wrong type, including a bool
+        given for a number (a subclass of ValueError and TypeError).
 
     Notes
     -----
@@ -120,6 +121,11 @@ def make_interactions(
     >>> (X != data.X).nnz
     0
     """
+    _reject_booleans(
+        n_users=n_users, n_items=n_items, n_clusters=n_clusters, density=density,
+        popularity_exponent=popularity_exponent, cluster_strength=cluster_strength,
+        activity_spread=activity_spread,
+    )
     rng = check_random_state(random_state)
 
     item_weights, user_clusters = _taste_weights(
@@ -141,6 +147,20 @@ def make_interactions(
     return InteractionData(
         X, np.arange(n_users), np.arange(n_items), timestamps=None, name="synthetic"
     )
+
+
+def _reject_booleans(**numbers) -> None:
+    """Raise for a bool given as a number, which ``validate_params`` lets through.
+
+    ``True`` is an ``Integral`` equal to 1, so ``n_users=True`` would silently mean one
+    user; it is far more likely a misplaced argument.
+    """
+    for name, value in numbers.items():
+        if isinstance(value, (bool, np.bool_)):
+            raise InvalidParameterError(
+                f"The {name!r} parameter of make_interactions must be a number, not a "
+                f"bool. Got {value!r} instead."
+            )
 
 
 def _taste_weights(n_users, n_items, n_clusters, popularity_exponent, cluster_strength, rng):

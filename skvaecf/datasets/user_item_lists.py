@@ -7,7 +7,7 @@ import os
 
 import numpy as np
 
-from ._assemble import InteractionCollector
+from ._assemble import InteractionCollector, check_catalogue
 from ._base import InteractionData
 from ._reading import existing_file
 
@@ -37,9 +37,9 @@ def load_user_item_lists(
     path : str or path-like
         A text file with one line per user: the user id followed by the ids of the
         items of that user, all non-negative integers separated by spaces or TABs.
-    user_ids, item_ids : ndarray, default=None
-        Ascending ids to use as rows / columns instead of those found in the file, so
-        that a test split lines up with its train split:
+    user_ids, item_ids : array-like, default=None
+        Ascending, unique ids to use as rows / columns instead of those found in the
+        file, so that a test split lines up with its train split:
         ``load_user_item_lists(test, user_ids=train.user_ids, item_ids=train.item_ids)``.
 
     Returns
@@ -54,7 +54,8 @@ def load_user_item_lists(
         If ``path`` does not exist.
     ValueError
         If the file holds anything but integers and blanks (the message gives the line),
-        an id longer than 15 digits, or an id missing from ``user_ids`` / ``item_ids``.
+        an id longer than 15 digits, or an id missing from ``user_ids`` / ``item_ids``,
+        or if ``user_ids`` / ``item_ids`` are not ascending and unique.
 
     Notes
     -----
@@ -93,6 +94,8 @@ def load_user_item_lists(
     (2, 4)
     """
     path = existing_file(path)
+    user_ids = None if user_ids is None else check_catalogue(user_ids, "user")
+    item_ids = None if item_ids is None else check_catalogue(item_ids, "item")
     raw = np.fromfile(path, dtype=np.uint8)
 
     token_values, token_lines = _integer_tokens(raw, path)
@@ -110,9 +113,9 @@ def load_user_item_lists(
         unknown = listed_users[~np.isin(listed_users, user_ids)]
         raise ValueError(f"{path}: user ids {unknown[:5].tolist()} are not in user_ids")
 
-    collector = InteractionCollector(str(path))
+    collector = InteractionCollector(str(path), user_ids=user_ids, item_ids=item_ids)
     collector.add(users, items)
-    data = collector.build(name=path.stem, user_ids=user_ids, item_ids=item_ids)
+    data = collector.build(name=path.stem)
 
     logger.info("loaded %r from %s", data, path)
     return data
