@@ -138,6 +138,8 @@ def main() -> None:
     parser.add_argument("--als-dtype", default="float32")
     parser.add_argument("--iterations", type=int, default=15)
     parser.add_argument("--seed", type=int, default=0)
+    parser.add_argument("--output", type=Path, default=None,
+                        help="JSON file to write (default: results/gowalla_<model>.json)")
     args = parser.parse_args()
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s: %(message)s")
 
@@ -156,7 +158,7 @@ def main() -> None:
                   omp_wait_policy=os.environ.get("OMP_WAIT_POLICY"),
                   n_users=train.shape[0], n_items=train.shape[1])
     logging.info("result: %s", {k: v for k, v in result.items() if k != "validation"})
-    output = RESULTS / f"gowalla_{args.model}.json"
+    output = args.output or RESULTS / f"gowalla_{args.model}.json"
     output.parent.mkdir(parents=True, exist_ok=True)
     output.write_text(json.dumps(result, indent=2, default=str))
 
