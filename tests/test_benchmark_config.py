@@ -69,8 +69,11 @@ def test_the_shipped_configurations_cover_the_papers_datasets():
 
 
 def test_the_gowalla_configuration_reads_the_lightgcn_split():
-    shared_dataset("gowalla-lightgcn")
+    folder = shared_dataset("gowalla-lightgcn")
     settings = read_config_file(next(p for p in CONFIGS if p.stem == "gowalla"))
+    # The file names the data relative to a checkout beside ../shared; read it from wherever
+    # the tests found it, as a user does with --dataset.
+    settings["dataset"] = str(folder)
     data = load_benchmark_data(BenchmarkConfig(**settings))
     split = split_benchmark_data(data, settings["n_validation_users"], None, seed=0)
 
