@@ -30,7 +30,9 @@ def resolve_device(device) -> torch.device:
     Raises
     ------
     ValueError
-        If the string is not a device name, or CUDA is requested but not available.
+        If the string is not a device name, names a device type other than the CPU and
+        CUDA (the only ones the models are written and tested for), or CUDA is requested
+        but not available.
     """
     if isinstance(device, str) and device == "auto":
         return torch.device("cuda" if torch.cuda.is_available() else "cpu")
@@ -40,6 +42,9 @@ def resolve_device(device) -> torch.device:
     except (RuntimeError, TypeError) as exc:
         raise ValueError(f"device={device!r} is not a valid torch device name.") from exc
 
+    if resolved.type not in ("cpu", "cuda"):
+        raise ValueError(f"device={device!r} is not supported: skvaecf runs on 'cpu' or "
+                         "'cuda' devices; use device='auto' to pick one.")
     if resolved.type == "cuda" and not torch.cuda.is_available():
         raise ValueError(f"device={device!r} was requested but CUDA is not available on "
                          "this machine; use device='auto' or 'cpu'.")

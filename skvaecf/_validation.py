@@ -33,11 +33,14 @@ def check_interactions(X, *, estimator=None, reset: bool = True, name: str = "X"
     Raises
     ------
     ValueError
-        If ``X`` is empty, has NaN or infinite values, negative values, values beyond the
+        If ``X`` is None or empty, has NaN or infinite values, negative values, values beyond the
         float32 range, or a number of items different from the one seen at ``fit``.
     TypeError
         If ``X`` is not numeric.
     """
+    if X is None:
+        raise ValueError(f"{name} is None; expected a users x items interaction matrix.")
+
     kwargs = dict(accept_sparse="csr", dtype=[np.float32, np.float64], ensure_min_samples=1,
                   ensure_min_features=1)
     if estimator is not None:

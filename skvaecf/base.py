@@ -31,6 +31,8 @@ logger = logging.getLogger(__name__)
 
 #: Seed of the fold-in/held-out split that ``score`` makes when it is given no ``y``.
 SCORE_SPLIT_SEED = 0
+#: Users with fewer interactions are not split by ``score`` without ``y``.
+SCORE_MIN_INTERACTIONS = 5
 #: Metric returned by ``score``.
 SCORE_METRIC = "ndcg@100"
 
@@ -203,7 +205,8 @@ class BaseRecommender(BaseEstimator):
             evaluation users; each row is split 80/20 into fold-in and held-out parts with a
             fixed seed (:func:`skvaecf.model_selection.fold_in_split`), so that sklearn's
             cross-validation over users performs strong-generalisation evaluation. Users with
-            fewer than 5 interactions are then left out of the mean.
+            fewer than 5 interactions are then left out of the mean; if no user has 5,
+            ``score`` raises a ``ValueError``.
         y : {array-like, sparse matrix} of shape (n_users, n_items), default=None
             Held-out interactions of the same users.
 
@@ -214,7 +217,13 @@ class BaseRecommender(BaseEstimator):
         """
         X = self._check_inference_input(X)
         if y is None:
-            X, y = fold_in_split(X, 0.2, random_state=SCORE_SPLIT_SEED)
+            if not (np.diff(X.indptr) >= SCORE_MIN_INTERACTIONS).any():
+                raise ValueError(
+                    f"score(X) without y holds out 20 % of each user's interactions, but no "
+                    f"user of X has the {SCORE_MIN_INTERACTIONS} interactions needed to be "
+                    "split; pass the held-out interactions as y, score(X_fold_in, y).")
+            X, y = fold_in_split(X, 0.2, min_interactions=SCORE_MIN_INTERACTIONS,
+                                 random_state=SCORE_SPLIT_SEED)
         else:
             y = check_held_out(X, y)
         return evaluate_recommender(self, X, y, [SCORE_METRIC])[SCORE_METRIC]

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import logging
 import numbers
+import warnings
 from dataclasses import dataclass
 
 import numpy as np
@@ -49,6 +50,11 @@ def fold_in_split(X, held_out_fraction: float = 0.2, *, min_interactions: int = 
     X_fold_in, X_held_out : scipy.sparse.csr_matrix of shape (n_users, n_items)
         Disjoint parts whose sum is ``X``.
 
+    Warns
+    -----
+    UserWarning
+        If no user has ``min_interactions`` interactions, so that nothing is held out.
+
     Examples
     --------
     >>> import numpy as np
@@ -72,6 +78,15 @@ def fold_in_split(X, held_out_fraction: float = 0.2, *, min_interactions: int = 
     rank[order] = np.arange(X.nnz) - X.indptr[rows[order]]
     is_held = rank < n_held[rows]
 
+    n_split = int(np.count_nonzero(n_held))
+    if n_split < X.shape[0]:
+        logger.info("fold_in_split: %d of %d users have fewer than %d interactions and "
+                    "keep them all in the fold-in part", X.shape[0] - n_split, X.shape[0],
+                    min_interactions)
+    if n_split == 0:
+        warnings.warn(f"no user has min_interactions={min_interactions} interactions, so "
+                      "nothing is held out: the held-out matrix is empty and no metric can "
+                      "be computed on it.", UserWarning, stacklevel=2)
     return _select_entries(X, ~is_held), _select_entries(X, is_held)
 
 

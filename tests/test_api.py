@@ -213,6 +213,19 @@ def test_score_rejects_an_empty_held_out_matrix(fitted, small_interactions):
         fitted.score(small_interactions[:20], empty)
 
 
+@parametrize_fitted
+def test_score_without_y_explains_when_no_user_can_be_split(fitted, small_interactions):
+    one_item_each = sp.csr_matrix(np.eye(20, small_interactions.shape[1], dtype=np.float32))
+    with pytest.raises(ValueError, match="no user of X has the 5 interactions"):
+        fitted.score(one_item_each)
+
+
+@parametrize
+def test_missing_validation_matrices_are_named(estimator, small_interactions):
+    with pytest.raises(ValueError, match=r"validation_data\[0\] is None"):
+        clone(estimator).fit(small_interactions, validation_data=(None, None))
+
+
 @parametrize
 def test_validation_data_that_cannot_be_scored_is_rejected_before_training(
         estimator, small_interactions):

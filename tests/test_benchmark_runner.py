@@ -1,12 +1,14 @@
 """Specification of a benchmark run: what is fitted, chosen, measured and kept."""
 
+import logging
+
 import numpy as np
 import pytest
 import torch
 
 from _benchmark_settings import TINY_DATA, TINY_PARAMS
 from skvaecf import MultVAERecommender
-from skvaecf.benchmark import BenchmarkConfig, run_benchmark
+from skvaecf.benchmark import BenchmarkConfig, run_benchmark, runner
 from skvaecf.benchmark.measure import PeakMemory
 
 ALL_MODELS = ["multvae", "anchoredvae", "ease", "als", "popularity"]
@@ -101,11 +103,56 @@ def test_several_seeds_give_means_and_standard_deviations():
 
 
 def test_a_failing_model_is_recorded_and_the_others_still_run():
-    config = tiny_config(models=["ease", "popularity"], params={"ease": {"l2": -1.0}})
+    config = tiny_config(models=["ease", "popularity"], params={"ease": {"max_memory": 1}})
     report = run_benchmark(config)
     ease, popularity = report.models
-    assert ease["status"] == "failed" and "l2" in ease["error"]
+    assert ease["status"] == "failed" and "MemoryError" in ease["error"]
     assert popularity["status"] == "finished"
+
+
+@pytest.mark.parametrize("table", ["params", "grid"])
+def test_a_value_the_model_would_reject_is_refused_before_running(monkeypatch, table):
+    monkeypatch.setattr(runner, "load_benchmark_data", _fail_if_called)
+    values = {"l2": -1.0} if table == "params" else {"l2": [100.0, -1.0]}
+    config = tiny_config(models=["ease"], **{table: {"ease": values}})
+    with pytest.raises(ValueError, match="model 'ease': The 'l2' parameter"):
+        run_benchmark(config)
+
+
+def test_a_split_that_cannot_be_made_is_a_data_error_not_a_model_failure():
+    config = tiny_config(models=["popularity"], n_validation_users=300, n_test_users=300)
+    with pytest.raises(ValueError, match="leaves no training user"):
+        run_benchmark(config)
+
+
+def test_few_test_users_and_a_recall_over_the_whole_catalogue_are_warned(caplog):
+    config = tiny_config(models=["popularity"], n_test_users=10,
+                         metrics=("recall@100", "ndcg@100"))
+    with caplog.at_level(logging.WARNING, logger="skvaecf.benchmark"):
+        report = run_benchmark(config)
+    assert report.models[0]["status"] == "finished"
+    assert "only 10 test users" in caplog.text
+    assert "recall@100 cover(s) the whole catalogue" in caplog.text
+    assert "ndcg@100 cover" not in caplog.text
+
+
+def test_the_first_model_is_not_charged_for_torch_start_up(monkeypatch):
+    warmed = []
+    monkeypatch.setattr(runner, "_warm_up", lambda device: warmed.append(device))
+    measured = []
+    original = runner._fit_and_validate
+
+    def record(*args, **kwargs):
+        measured.append(list(warmed))
+        return original(*args, **kwargs)
+
+    monkeypatch.setattr(runner, "_fit_and_validate", record)
+    run_benchmark(tiny_config(models=["popularity"]))
+    assert measured == [["cpu"]]
+
+
+def _fail_if_called(*args, **kwargs):
+    raise AssertionError("the data was loaded before the parameters were checked")
 
 
 def test_a_parameter_the_model_does_not_have_is_rejected_before_running():
@@ -125,6 +172,7 @@ def test_ctrl_c_keeps_the_models_finished_before_it(monkeypatch):
         raise KeyboardInterrupt
 
     monkeypatch.setattr(MultVAERecommender, "fit", interrupt)
+    monkeypatch.setattr(runner, "_warm_up", lambda device: None)  # it fits a Mult-VAE too
     seen = []
     report = run_benchmark(tiny_config(models=["popularity", "ease", "multvae"]),
                            on_model_finished=lambda r: seen.append(len(r.models)))

@@ -12,7 +12,7 @@ import skvaecf
 from _benchmark_settings import TINY_OPTIONS
 from conftest import shared_dataset
 from skvaecf import MultVAERecommender
-from skvaecf.benchmark import BenchmarkConfig
+from skvaecf.benchmark import BenchmarkConfig, runner
 from skvaecf.cli import EXIT_INTERRUPTED, _default_output_dir, main
 
 
@@ -134,6 +134,7 @@ def test_ctrl_c_keeps_the_finished_models_and_exits_with_130(monkeypatch, tmp_pa
         raise KeyboardInterrupt
 
     monkeypatch.setattr(MultVAERecommender, "fit", interrupt)
+    monkeypatch.setattr(runner, "_warm_up", lambda device: None)  # it fits a Mult-VAE too
     code = main(["benchmark", *TINY_OPTIONS, "--models", "popularity,multvae", "--quiet",
                  "--output-dir", str(tmp_path)])
 

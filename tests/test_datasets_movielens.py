@@ -77,6 +77,13 @@ def test_missing_path_names_it(tmp_path):
         load_movielens(tmp_path / "nowhere.dat")
 
 
+def test_a_folder_given_as_a_file_is_named_as_a_folder(tmp_path):
+    from skvaecf.datasets import load_csv
+
+    with pytest.raises(FileNotFoundError, match="is a folder; expected a file"):
+        load_csv(tmp_path)
+
+
 def test_folder_without_ratings_lists_expected_files(tmp_path):
     with pytest.raises(FileNotFoundError, match="u.data, ratings.dat, ratings.csv"):
         load_movielens(tmp_path)

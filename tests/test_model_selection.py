@@ -28,6 +28,13 @@ def test_users_below_min_interactions_keep_everything_in_fold_in():
     assert held_out[1].nnz == 1
 
 
+def test_a_split_that_holds_nothing_out_warns():
+    X = sp.csr_matrix(np.ones((3, 4), dtype=np.float32))
+    with pytest.warns(UserWarning, match="nothing is held out"):
+        _, held_out = fold_in_split(X, 0.2, min_interactions=10, random_state=0)
+    assert held_out.nnz == 0
+
+
 def test_fold_in_split_is_reproducible_and_depends_on_the_seed(small_interactions):
     a = fold_in_split(small_interactions, random_state=3)[1]
     b = fold_in_split(small_interactions, random_state=3)[1]

@@ -132,6 +132,12 @@ def test_unavailable_device_is_rejected(small_interactions):
         MultVAERecommender(**{**TINY, "device": "cuda"}).fit(small_interactions)
 
 
+@pytest.mark.parametrize("device", ["meta", "mps"])
+def test_device_types_other_than_cpu_and_cuda_are_rejected(small_interactions, device):
+    with pytest.raises(ValueError, match=f"device='{device}' is not supported"):
+        MultVAERecommender(**{**TINY, "device": device}).fit(small_interactions)
+
+
 def test_auto_device_is_resolved_and_recorded(small_interactions):
     model = MultVAERecommender(**{**TINY, "device": "auto"}, random_state=0)
     model.fit(small_interactions)

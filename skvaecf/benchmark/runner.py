@@ -40,6 +40,9 @@ ANNEAL_FRACTION = 0.8
 
 _MIB = 2**20
 
+#: Fewer test users than this (with held-out items) gives a warning: noisy test figures.
+MIN_TEST_USERS = 50
+
 
 @dataclass
 class BenchmarkReport:
@@ -192,7 +195,14 @@ def run_benchmark(config: BenchmarkConfig, *,
         epochs = config.epochs or data.info.epochs
         report.settings["epochs"] = epochs
         report.dataset = data.describe()
-        splits = {}
+
+        # Every seed's split has the same sizes: one that cannot be made fails here, as a
+        # data error, not once per model.
+        splits = {0: split_benchmark_data(data, config.n_validation_users,
+                                          config.n_test_users, 0)}
+        report.dataset["split"] = _describe_split(splits[0])
+        _warn_about_weak_evaluation(splits[0], config.metrics)
+        _warm_up(str(device))
 
         for position, spec in enumerate(specs, start=1):
             label = f"[{position}/{len(specs)}] {spec.name}"
@@ -253,6 +263,7 @@ def select_models(config: BenchmarkConfig) -> list[ModelSpec]:
             get_model_spec(name)
     for spec in specs:
         _check_parameter_names(spec, config)
+        _check_parameter_values(spec, config)
     return specs
 
 
@@ -267,6 +278,51 @@ def _check_parameter_names(spec: ModelSpec, config: BenchmarkConfig) -> None:
         if not isinstance(values, (list, tuple)) or not values:
             raise ValueError(f"grid of {spec.name!r}: {name} must be a non-empty list of "
                              f"candidates, got {values!r}")
+
+
+def _check_parameter_values(spec: ModelSpec, config: BenchmarkConfig) -> None:
+    """Refuse, before any data is read, a value the estimator would reject at ``fit``."""
+    estimator_class = spec.estimator_class()
+    params = _settings_for(config.params, spec)
+    for candidate in ParameterGrid(_settings_for(config.grid, spec)):
+        try:
+            estimator_class(**{**params, **candidate})._validate_params()
+        except ValueError as error:  # sklearn's InvalidParameterError is a ValueError
+            raise ValueError(f"model {spec.name!r}: {error}") from error
+
+
+def _warn_about_weak_evaluation(split, metrics) -> None:
+    """Warn when test figures mean little: few test users, or a recall@k with k >= n_items."""
+    n_test_users = int(np.count_nonzero(split.test_held_out.getnnz(axis=1)))
+    if n_test_users < MIN_TEST_USERS:
+        logger.warning("only %d test users have held-out items: the test metrics will vary "
+                       "a lot from one split to another", n_test_users)
+
+    n_items = split.train.shape[1]
+    trivial = [name for name in metrics
+               if name.startswith("recall@") and int(name.split("@")[1]) >= n_items]
+    if trivial:
+        logger.warning("%s cover(s) the whole catalogue of %d items: the recall is 1 "
+                       "whatever the model", ", ".join(trivial), n_items)
+
+
+def _warm_up(device: str) -> None:
+    """Fit tiny models once, so that torch's start-up is not charged to the first model.
+
+    The first use of torch in a process loads its kernel libraries and starts its thread
+    pools (about 100 MiB and a second on a CPU); without this, whichever model ran first
+    would carry that cost in its fit time and peak memory.
+    """
+    from skvaecf.datasets import make_interactions
+    from skvaecf.models import ALSRecommender, EASERecommender, MultVAERecommender
+
+    X = make_interactions(60, 20, random_state=0).X
+    tiny = [MultVAERecommender(hidden_dims=(8,), latent_dim=2, epochs=1,
+                               validation_fraction=None, device=device, random_state=0),
+            ALSRecommender(factors=2, iterations=1, device=device, random_state=0),
+            EASERecommender(device=device)]
+    for model in tiny:
+        model.fit(X).recommend(X, k=5)
 
 
 def _settings_for(table: dict, spec: ModelSpec) -> dict:
@@ -349,7 +405,6 @@ def _run_model(spec: ModelSpec, data: BenchmarkData, splits: dict, config: Bench
             if seed not in splits:
                 splits[seed] = split_benchmark_data(data, config.n_validation_users,
                                                     config.n_test_users, seed)
-                report.dataset.setdefault("split", _describe_split(splits[seed]))
             context = _RunContext(epochs, device, seed, config.progress,
                                   splits[seed].train.shape[0])
             seeds.append(_run_seed(spec, splits[seed], config, context, label))

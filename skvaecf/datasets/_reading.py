@@ -15,6 +15,8 @@ CHUNK_ROWS = 2_000_000
 def existing_file(path: str | os.PathLike) -> Path:
     """Return ``path`` as a Path, or raise FileNotFoundError naming it."""
     path = Path(path).expanduser()
+    if path.is_dir():
+        raise FileNotFoundError(f"{path} is a folder; expected a file")
     if not path.is_file():
         raise FileNotFoundError(f"no such file: {path}")
     return path

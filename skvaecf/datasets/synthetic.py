@@ -62,8 +62,13 @@ def make_interactions(
         Number of latent taste clusters shared by users and items.
     density : float, default=0.05
         Target mean fraction of the items a user interacts with, in (0, 1] (MovieLens-1M
-        has 0.045). The realised density is slightly above it because every user has at
-        least one interaction.
+        has 0.045). User activity is log-normal around ``density * n_items`` and clipped
+        to ``[1, n_items]``, so the realised density differs from the target: slightly
+        above it for sparse data (every user has at least one interaction), well below it
+        for dense targets, where the clip at ``n_items`` cuts the long tail of activity
+        (``density=0.5`` with the default ``activity_spread`` gives about 0.4). Use
+        ``activity_spread=0`` to give every user exactly ``round(density * n_items)``
+        interactions.
     popularity_exponent : float, default=1.0
         Exponent ``a`` of the item popularity ``(rank + 1) ** -a``; 0 gives uniform
         popularity, 1 a Zipf law as in music and movie logs.
