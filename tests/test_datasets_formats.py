@@ -196,6 +196,15 @@ def test_user_item_lists_bad_character_gives_the_line(tmp_path):
         load_user_item_lists(path)
 
 
+def test_user_item_lists_refuse_a_file_with_one_interaction_per_line(tmp_path):
+    path = tmp_path / "u.data"
+    path.write_text("196\t242\t3\t881250949\n186\t302\t3\t891717742\n"
+                    "196\t377\t1\t878887116\n")
+
+    with pytest.raises(ValueError, match="user 196 starts lines 1 and 3"):
+        load_user_item_lists(path)
+
+
 @pytest.mark.parametrize("folder", ["gowalla-lightgcn", "ml-1m-bars-m2"])
 def test_real_user_item_lists(folder):
     published = {"gowalla-lightgcn": (29_858, 40_981, 810_128, 217_242),

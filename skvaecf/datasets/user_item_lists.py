@@ -53,7 +53,8 @@ def load_user_item_lists(
     FileNotFoundError
         If ``path`` does not exist.
     ValueError
-        If the file holds anything but integers and blanks (the message gives the line),
+        If the file holds anything but integers and blanks (the message gives the line), a
+        user starts more than one line (a file with one interaction per line, say),
         an id longer than 15 digits, or an id missing from ``user_ids`` / ``item_ids``,
         or if ``user_ids`` / ``item_ids`` are not ascending and unique.
 
@@ -106,7 +107,14 @@ def load_user_item_lists(
     users = token_values[owner[~is_user]]
     items = token_values[~is_user]
 
-    listed_users = np.unique(token_values[is_user])
+    listed_users, times_listed = np.unique(token_values[is_user], return_counts=True)
+    if (times_listed > 1).any():
+        repeated = int(np.argmax(times_listed > 1))
+        lines = token_lines[is_user][token_values[is_user] == listed_users[repeated]][:2] + 1
+        raise ValueError(
+            f"{path}: expected {_LAYOUT}, but user {listed_users[repeated]} starts lines "
+            f"{lines[0]} and {lines[1]}; a file with one interaction per line ('user item "
+            "rating timestamp') is read by load_csv or load_movielens")
     if user_ids is None:
         user_ids = listed_users
     elif not np.isin(listed_users, user_ids).all():
