@@ -13,14 +13,14 @@ from skvaecf import AnchoredVAERecommender, MultVAERecommender
 from skvaecf.datasets import make_interactions
 from skvaecf.diagnostics import active_units, mask_stability
 
-X = make_interactions(n_users=1000, n_items=200, random_state=0).X
-users = X[:200]  # the users to study
+X = make_interactions(n_users=1200, n_items=200, random_state=0).X
+train, users = X[:1000], X[1000:]  # study 200 users the models were not trained on
 
 settings = dict(hidden_dims=(100,), latent_dim=16, epochs=20, batch_size=100,
                 anneal_steps=2000, validation_fraction=None, random_state=0)
 models = {
-    "Mult-VAE": MultVAERecommender(**settings).fit(X),
-    "anchored VAE": AnchoredVAERecommender(anchor_weight=1.0, **settings).fit(X),
+    "Mult-VAE": MultVAERecommender(**settings).fit(train),
+    "anchored VAE": AnchoredVAERecommender(anchor_weight=1.0, **settings).fit(train),
 }
 
 figure, axis = plt.subplots(figsize=(6, 3.5))

@@ -27,7 +27,7 @@ from skvaecf.metrics import _parse_metric, evaluate_recommender
 if TYPE_CHECKING:
     import optuna
 
-__all__ = ["TuningResult", "tune_recommender"]
+__all__ = ["TrialFailedError", "TuningResult", "tune_recommender"]
 
 logger = logging.getLogger(__name__)
 
@@ -46,6 +46,21 @@ def _import_optuna():
         raise ImportError("tune_recommender needs Optuna; install it with "
                           "`pip install skvaecf[optuna]`.") from exc
     return optuna
+
+
+class TrialFailedError(RuntimeError):
+    """The training of one trial raised; the message is the original error's.
+
+    :func:`tune_recommender` lets Optuna catch it, so that the trial is recorded as failed
+    (with the error in Optuna's warning and in the trial's ``fail_reason`` user attribute)
+    and the study goes on.
+
+    Examples
+    --------
+    >>> from skvaecf.tuning import TrialFailedError
+    >>> str(TrialFailedError("ValueError: dropout must be below 1"))
+    'ValueError: dropout must be below 1'
+    """
 
 
 @dataclass
@@ -171,9 +186,10 @@ def tune_recommender(estimator, X, validation_data, param_space, *, n_trials: in
     ------
     ValueError
         If ``param_space`` names a parameter the estimator does not have (sklearn's
-        message), if ``n_trials`` or ``timeout`` is not a valid budget, if the resumed study
-        was made for another metric, estimator class or set of parameters (before any
-        trial runs), or if no trial completed.
+        message), if a parameter fixed in ``estimator`` has an invalid value, if
+        ``n_trials`` or ``timeout`` is not a valid budget, if the resumed study was made
+        for another metric, estimator class or set of parameters (before any trial runs),
+        or if no trial completed.
     TypeError
         If ``param_space`` is neither a dict of distributions nor a callable, or
         ``estimator`` is not a recommender trained by ``fit`` or by epochs.
@@ -182,8 +198,9 @@ def tune_recommender(estimator, X, validation_data, param_space, *, n_trials: in
     -----
     A trial whose training raises (for example because a sampled value is invalid for the
     estimator) is recorded as failed, with the error in its ``fail_reason`` user attribute
-    and a logged warning, and the study goes on; an unknown parameter name stops the study,
-    since every trial would fail. Pruned trials keep their per-epoch scores.
+    and in Optuna's warning about the failed trial, and the study goes on; an unknown
+    parameter name stops the study, since every trial would fail. Pruned trials keep their
+    per-epoch scores.
 
     A new study records what it searches in its ``"skvaecf_search"`` user attribute: the
     metric, the estimator's class name and the sorted names of the parameters that
@@ -234,6 +251,8 @@ def tune_recommender(estimator, X, validation_data, param_space, *, n_trials: in
     if hasattr(estimator, "partial_fit") and "epochs" not in estimator.get_params():
         raise TypeError(f"{type(estimator).__name__} has partial_fit but no epochs parameter "
                         "to bound the epochs of a trial.")
+    if hasattr(estimator, "_validate_params"):
+        estimator._validate_params()  # a fixed invalid value would fail every trial
     X = check_interactions(X)
     validation_data = _check_validation_pair(validation_data, X.shape[1])
     suggest, param_names = _parameter_sampler(estimator, param_space, optuna)
@@ -259,12 +278,14 @@ def tune_recommender(estimator, X, validation_data, param_space, *, n_trials: in
         except optuna.TrialPruned:
             raise
         except Exception as exc:  # noqa: BLE001 - a failed trial is recorded, the study goes on
-            logger.warning("trial %d failed: %s: %s", trial.number, type(exc).__name__, exc)
-            trial.set_user_attr("fail_reason", f"{type(exc).__name__}: {exc}")
-            return math.nan
+            reason = f"{type(exc).__name__}: {exc}"
+            trial.set_user_attr("fail_reason", reason)
+            # Optuna logs a caught exception with the trial's parameters, where users see it.
+            raise TrialFailedError(reason) from exc
 
     if n_trials != 0:
-        study.optimize(objective, n_trials=n_trials, timeout=timeout)
+        study.optimize(objective, n_trials=n_trials, timeout=timeout,
+                       catch=(TrialFailedError,))
     return _best_result(study, estimator, suggest, X, refit, metric, optuna)
 
 

@@ -278,6 +278,14 @@ def test_load_csv_sorts_integer_ids_numerically(tmp_path):
     assert data.name == "log"
 
 
+def test_load_csv_keeps_zero_padded_ids_apart(tmp_path):
+    path = tmp_path / "log.csv"
+    path.write_text("user,item\n007,1\n7,2\n")
+    data = load_csv(path)
+    assert data.n_users == 2 and sorted(data.user_ids) == ["007", "7"]
+    assert data.item_ids.tolist() == [1, 2]
+
+
 def test_load_csv_errors_name_the_file(tmp_path):
     path = tmp_path / "log.csv"
     path.write_text("user,item\n1,2\n")

@@ -154,6 +154,13 @@ def test_unknown_preset_lists_valid_names():
         apply_preset(interactions(SMALL), "ml-100m")
 
 
+def test_a_ratings_preset_on_implicit_data_names_the_rating_threshold():
+    clicks = InteractionData.from_matrix(sp.csr_matrix(np.ones((10, 6), dtype=np.float32)))
+    with pytest.raises(ValueError, match="keeps values above 3.5 .* largest value in the "
+                                         "data is 1"):
+        apply_preset(clicks, "ml-20m")
+
+
 def test_netflix_preset_on_a_small_file(tmp_path):
     # Customer 1 likes movies 1-6, customer 2 likes 1-5 (exactly 5), customer 3 likes
     # only 4 movies and customer 4 only movie 7, which nobody else likes.

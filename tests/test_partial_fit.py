@@ -1,6 +1,7 @@
 """partial_fit of the VAE recommenders: one more epoch per call, as pruned searches need."""
 
 import pickle
+import warnings
 
 import numpy as np
 import pytest
@@ -94,8 +95,20 @@ def test_fit_after_partial_fit_starts_afresh(small_interactions):
     fresh = clone(model).fit(small_interactions)
     _assert_same_weights(model, fresh)
 
-    model.partial_fit(small_interactions)
+    with pytest.warns(UserWarning, match="partial_fit after fit starts a new"):
+        model.partial_fit(small_interactions)
     assert model.history_["epoch"] == [1.0]
+
+
+def test_only_the_first_partial_fit_after_fit_warns(small_interactions):
+    model = clone(VAES[0]).set_params(epochs=1, validation_fraction=None)
+    model.fit(small_interactions)
+    with pytest.warns(UserWarning):
+        model.partial_fit(small_interactions)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        model.partial_fit(small_interactions)
+    assert model.history_["epoch"] == [1.0, 2.0]
 
 
 def test_a_pickled_model_keeps_one_cpu_copy_of_the_network(small_interactions):

@@ -212,6 +212,22 @@ def test_a_failing_trial_is_recorded_and_the_study_goes_on(split):
     assert "InvalidParameterError" in reason and "dropout" in reason
 
 
+def test_the_reason_a_trial_failed_is_in_optunas_warning(split, caplog):
+    def space(trial):
+        return {"dropout": [0.5, 1.5][trial.number]}
+
+    with caplog.at_level("WARNING", logger="optuna"):
+        _tune(split, space, n_trials=2)
+    failed = [r.getMessage() for r in caplog.records if "Trial 1 failed" in r.getMessage()]
+    assert failed and "InvalidParameterError" in failed[0] and "dropout" in failed[0]
+
+
+def test_an_invalid_fixed_parameter_is_refused_before_any_trial(split):
+    estimator = MultVAERecommender(**{**TINY, "dropout": 1.5})
+    with pytest.raises(ValueError, match="'dropout' parameter"):
+        _tune(split, {"beta": FloatDistribution(0.0, 1.0)}, estimator=estimator)
+
+
 def test_a_study_where_every_trial_fails_raises_with_the_reason(split):
     with pytest.raises(ValueError, match="No trial .* completed.*dropout"):
         _tune(split, lambda trial: {"dropout": 1.5}, n_trials=2)

@@ -132,8 +132,9 @@ def load_csv(
     ----------
     path : str or path-like
         The file. Only the named columns are read, in chunks of two million rows. Id
-        columns whose first 1000 values are integers are read as integers (a later
-        non-integer id then raises ValueError), otherwise as strings.
+        columns whose first 1000 values are integers written without leading zeros are
+        read as integers (a later non-integer id then raises ValueError), otherwise as
+        strings, so that ids such as "007" and "7" stay distinct.
     user_col, item_col : str, default="user", "item"
         Header names of the user and item id columns.
     value_col : str or None, default=None
@@ -180,7 +181,7 @@ def load_csv(
     wanted = [column for column in columns if column is not None]
 
     try:
-        sample = pd.read_csv(path, sep=sep, nrows=1000)
+        sample = pd.read_csv(path, sep=sep, nrows=1000, dtype=str, keep_default_na=False)
     except (pd.errors.ParserError, pd.errors.EmptyDataError) as error:
         message = f"{path}: expected a delimited file with a header line: {error}"
         raise ValueError(message) from error
@@ -200,12 +201,18 @@ def load_csv(
 def _id_types(sample: pd.DataFrame, id_columns: list[str]) -> dict[str, str]:
     """Fix the id column types from the first rows, so that every chunk parses alike.
 
-    Integer ids stay integers (and sort numerically); anything else is read as text.
+    Integer ids stay integers (and sort numerically); anything else is read as text,
+    including integers written with leading zeros ("007"), which would otherwise merge with
+    another id ("7").
     """
     return {
-        column: "int64" if pd.api.types.is_integer_dtype(sample[column]) else "str"
+        column: "int64" if sample[column].str.fullmatch(_PLAIN_INTEGER).all() else "str"
         for column in id_columns
     }
+
+
+#: An integer as a program writes it: no sign but minus, no leading zero, no spaces.
+_PLAIN_INTEGER = r"0|-?[1-9][0-9]*"
 
 
 def _check_columns(frame: pd.DataFrame, columns, source: str) -> None:

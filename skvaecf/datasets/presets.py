@@ -79,7 +79,8 @@ def apply_preset(data: InteractionData, name: str) -> InteractionData:
     Raises
     ------
     ValueError
-        If ``name`` is not a preset (the message lists them) or nothing is left.
+        If ``name`` is not a preset (the message lists them), no value passes the preset's
+        rating threshold (implicit data given to a ratings preset), or nothing is left.
 
     Notes
     -----
@@ -123,6 +124,13 @@ def apply_preset(data: InteractionData, name: str) -> InteractionData:
     preset = PRESETS[name]
 
     positives = binarize(data, preset.threshold)
+    if positives.n_interactions == 0:
+        largest = float(data.X.data.max()) if data.X.nnz else 0.0
+        raise ValueError(
+            f"preset {name!r} keeps values above {preset.threshold} (ratings of 4 stars and "
+            f"more), but the largest value in the data is {largest:g}, so nothing is kept. "
+            "For implicit data (clicks, plays), use binarize(data, 0) and filter_min_counts "
+            "with the preset's thresholds instead.")
     result = filter_min_counts(
         positives, min_user=preset.min_user, min_item=preset.min_item, order="items_first"
     )

@@ -95,7 +95,7 @@ class TrainingConfig:
     learning_rate: float
     weight_decay: float
     patience: int | None
-    verbose: bool
+    verbose: bool | int
     description: str = "training"
 
 

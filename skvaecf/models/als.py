@@ -63,8 +63,9 @@ class ALSRecommender(BaseRecommender):
         Torch device for fitting and scoring; "auto" uses CUDA when available.
     random_state : int, RandomState instance or None, default=None
         Seed of the initial item factors; with an int, fitting on the CPU is reproducible.
-    verbose : bool, default=False
-        Show a progress bar over the iterations with the objective.
+    verbose : bool or int, default=False
+        Show a progress bar over the iterations with the objective when true (any
+        non-zero integer, as in scikit-learn).
 
     Attributes
     ----------
@@ -121,7 +122,7 @@ class ALSRecommender(BaseRecommender):
         "n_recommendations": [Interval(Integral, 1, None, closed="left")],
         "device": [StrOptions({"auto"}), str, torch.device],
         "random_state": ["random_state"],
-        "verbose": ["boolean"],
+        "verbose": ["verbose"],
     }
 
     def __init__(self, factors=64, regularization=0.01, alpha=40.0, iterations=15,

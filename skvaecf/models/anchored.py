@@ -166,8 +166,9 @@ class AnchoredVAERecommender(MultVAERecommender):
         Seed of weight and anchor initialisation, shuffling, dropout masks and sampling.
         The anchors come from a stream of their own, so with ``anchor_weight=0`` the model
         is the Mult-VAE of the same ``random_state``, bit for bit.
-    verbose : bool, default=False
-        Show a progress bar with the loss terms and the validation NDCG@100.
+    verbose : bool or int, default=False
+        Show a progress bar with the loss terms and the validation NDCG@100 when true
+        (any non-zero integer, as in scikit-learn).
 
     Attributes
     ----------

@@ -74,8 +74,9 @@ class MultVAERecommender(BaseRecommender):
     random_state : int, RandomState instance or None, default=None
         Seed of weight initialisation, shuffling, dropout masks and sampling. With an int,
         training on the CPU is reproducible. Global random generators are never touched.
-    verbose : bool, default=False
-        Show a progress bar with the loss terms and the validation NDCG@100.
+    verbose : bool or int, default=False
+        Show a progress bar with the loss terms and the validation NDCG@100 when true
+        (any non-zero integer, as in scikit-learn).
 
     Attributes
     ----------
@@ -140,7 +141,7 @@ class MultVAERecommender(BaseRecommender):
         "n_recommendations": [Interval(Integral, 1, None, closed="left")],
         "device": [StrOptions({"auto"}), str, torch.device],
         "random_state": ["random_state"],
-        "verbose": ["boolean"],
+        "verbose": ["verbose"],
     }
 
     def __init__(self, hidden_dims=(600,), latent_dim=200, dropout=0.5, beta=0.2,
@@ -250,7 +251,8 @@ class MultVAERecommender(BaseRecommender):
         :meth:`fit` and have no effect here: the caller decides how many epochs to run and
         when to stop. Parameters changed with ``set_params`` after the first call have no
         effect until training starts anew. :meth:`fit` always starts anew, and so does the
-        first ``partial_fit`` after a ``fit``. With the same ``random_state``, ``n``
+        first ``partial_fit`` after a ``fit``, with a warning: the model ``fit`` trained is
+        replaced. With the same ``random_state``, ``n``
         calls on the same ``X`` give the model of ``fit`` with ``epochs=n`` and
         ``validation_fraction=None``. The optimizer's state (twice the size of the network
         for Adam) is kept, and pickled, so that a pickled model can resume training.
@@ -268,6 +270,11 @@ class MultVAERecommender(BaseRecommender):
         [1.0, 2.0, 3.0]
         """
         first_call = not hasattr(self, "_training_state")
+        if first_call and hasattr(self, "n_features_in_"):
+            warnings.warn(f"partial_fit after fit starts a new {type(self).__name__}: fit "
+                          "keeps no optimizer state to resume from, so the model it trained "
+                          "is replaced. Use partial_fit from the start to train epoch by "
+                          "epoch.", UserWarning, stacklevel=2)
         if first_call:
             self._validate_params()
         X = check_interactions(X, estimator=self, reset=first_call)
