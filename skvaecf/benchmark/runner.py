@@ -26,7 +26,9 @@ from skvaecf.benchmark.environment import describe_environment
 from skvaecf.benchmark.measure import PeakMemory
 from skvaecf.benchmark.registry import (KNOWN_MODELS, ModelSpec, ModelUnavailableError,
                                         available_models, get_model_spec)
+from skvaecf.datasets import make_interactions
 from skvaecf.metrics import evaluate_recommender
+from skvaecf.models import ALSRecommender, EASERecommender, MultVAERecommender
 
 logger = logging.getLogger(__name__)
 
@@ -313,9 +315,6 @@ def _warm_up(device: str) -> None:
     pools (about 100 MiB and a second on a CPU); without this, whichever model ran first
     would carry that cost in its fit time and peak memory.
     """
-    from skvaecf.datasets import make_interactions
-    from skvaecf.models import ALSRecommender, EASERecommender, MultVAERecommender
-
     X = make_interactions(60, 20, random_state=0).X
     tiny = [MultVAERecommender(hidden_dims=(8,), latent_dim=2, epochs=1,
                                validation_fraction=None, device=device, random_state=0),
