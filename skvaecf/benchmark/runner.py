@@ -27,7 +27,7 @@ from skvaecf.benchmark.measure import PeakMemory
 from skvaecf.benchmark.registry import (KNOWN_MODELS, ModelSpec, ModelUnavailableError,
                                         available_models, get_model_spec)
 from skvaecf.datasets import make_interactions
-from skvaecf.metrics import evaluate_recommender
+from skvaecf.metrics import _parse_metric, evaluate_recommender
 from skvaecf.models import ALSRecommender, EASERecommender, MultVAERecommender
 
 logger = logging.getLogger(__name__)
@@ -301,8 +301,8 @@ def _warn_about_weak_evaluation(split, metrics) -> None:
                        "a lot from one split to another", n_test_users)
 
     n_items = split.train.shape[1]
-    trivial = [name for name in metrics
-               if name.startswith("recall@") and int(name.split("@")[1]) >= n_items]
+    trivial = [name for name, (kind, k) in zip(metrics, map(_parse_metric, metrics))
+               if kind == "recall" and k >= n_items]
     if trivial:
         logger.warning("%s cover(s) the whole catalogue of %d items: the recall is 1 "
                        "whatever the model", ", ".join(trivial), n_items)

@@ -107,10 +107,11 @@ def load_user_item_lists(
     users = token_values[owner[~is_user]]
     items = token_values[~is_user]
 
-    listed_users, times_listed = np.unique(token_values[is_user], return_counts=True)
+    line_users = token_values[is_user]
+    listed_users, times_listed = np.unique(line_users, return_counts=True)
     if (times_listed > 1).any():
         repeated = int(np.argmax(times_listed > 1))
-        lines = token_lines[is_user][token_values[is_user] == listed_users[repeated]][:2] + 1
+        lines = token_lines[is_user][line_users == listed_users[repeated]][:2] + 1
         raise ValueError(
             f"{path}: expected {_LAYOUT}, but user {listed_users[repeated]} starts lines "
             f"{lines[0]} and {lines[1]}; a file with one interaction per line ('user item "
